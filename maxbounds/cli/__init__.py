@@ -1,0 +1,1 @@
+"""The ``maxbounds`` command line: a thin layer over the Python API."""

@@ -1,0 +1,58 @@
+"""Parsers for the command line's compact value syntax.
+
+Each parser raises :class:`argparse.ArgumentTypeError` with a short message;
+argparse then reports it as ``argument --rank: <message>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+#: Most ranks one ``--rank`` may list (a range like 2-100000 is fine).
+MAX_RANKS = 1_000_000
+
+_INT = re.compile(r"^\s*\d+\s*$")
+_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+
+
+def rank_list(text: str) -> list[int]:
+    """Parse ``5``, ``2,3,5`` or ``2-100`` (ranges may be mixed: ``2-4,8``)."""
+    ranks: list[int] = []
+    for part in text.split(","):
+        match = _RANGE.match(part)
+        if match:
+            lo, hi = int(match.group(1)), int(match.group(2))
+            if hi < lo:
+                raise argparse.ArgumentTypeError(f"empty range {part.strip()!r} (write low-high)")
+            if hi - lo + 1 + len(ranks) > MAX_RANKS:
+                raise argparse.ArgumentTypeError(f"more than {MAX_RANKS} ranks requested")
+            ranks.extend(range(lo, hi + 1))
+        elif _INT.match(part):
+            ranks.append(int(part))
+        else:
+            raise argparse.ArgumentTypeError(
+                f"expected a rank K, a list 2,3,5 or a range 2-100, got {text!r}"
+            )
+    for K in ranks:
+        if K < 1:
+            raise argparse.ArgumentTypeError(f"the rank must be >= 1, got {K}")
+    return ranks
+
+
+def nonnegative_real(text: str) -> float:
+    """Parse a real number ``>= 0`` (a moment order)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a real number >= 0, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite real number >= 0, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """Parse an integer ``>= 1``."""
+    if not _INT.match(text) or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return int(text)

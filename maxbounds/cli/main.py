@@ -1,0 +1,58 @@
+"""Entry point of the ``maxbounds`` command.
+
+Errors in the arguments (parsing or values rejected by the Python API) are
+printed as one line, ``maxbounds <command>: error: argument --x: ...``, and
+exit with status 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .. import __version__
+from .._validate import MaxboundsValueError
+from . import constants_cmd, validate_cmd
+
+#: Command-line option of each Python argument name, for error messages.
+OPTION_NAMES = {"K": "--rank", "t": "--moment", "dps": "--dps"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are a single line and exit code 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="maxbounds",
+        description="Bounds, constants and Monte Carlo checks for randomly initialised maxout networks.",
+    )
+    parser.add_argument("--version", action="version", version=f"maxbounds {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    for module in (constants_cmd, validate_cmd):
+        module.add_parser(commands)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status = args.run(args)
+    except MaxboundsValueError as error:
+        option = OPTION_NAMES.get(error.argument, error.argument)
+        prog = f"maxbounds {args.command}"
+        sys.stderr.write(f"{prog}: error: argument {option}: {error.problem}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("maxbounds: interrupted\n")
+        return 130
+    return status or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

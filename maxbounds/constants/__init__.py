@@ -1,0 +1,25 @@
+"""Order-statistic constants: M(K), S(K), L(K), their moments and laws."""
+
+from .moments import (
+    L,
+    M,
+    OutOfRangeError,
+    S,
+    chi2_max_moment,
+    chi2_min_moment,
+    gaussian_max_moment,
+)
+
+__all__ = [
+    "M",
+    "S",
+    "L",
+    "gaussian_max_moment",
+    "chi2_min_moment",
+    "chi2_max_moment",
+    "OutOfRangeError",
+]
+
+from .laws import chi2_max, chi2_min, gaussian_max  # noqa: E402
+
+__all__ += ["gaussian_max", "chi2_min", "chi2_max"]

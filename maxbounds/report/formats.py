@@ -1,0 +1,119 @@
+r"""Render a list of records (dicts with the same keys) in one of :data:`FORMATS`.
+
+Numbers are floats or :class:`mpmath.mpf`.  With ``digits=None`` floats are
+shown to 12 significant digits in text, Markdown and LaTeX and exactly (shortest
+round-trip) in CSV and JSON.  With ``digits=N`` every number is shown to ``N``
+significant digits; JSON then carries numbers when ``N <= 15`` and decimal
+strings beyond (a double cannot hold more).  LaTeX is a ``booktabs`` tabular,
+ready to ``\input``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import numbers
+
+import mpmath as mp
+
+FORMATS = ("table", "latex", "markdown", "csv", "json")
+#: Significant digits that survive a round trip through a double.
+DOUBLE_DIGITS = 15
+TEXT_DIGITS = 12
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (numbers.Real, mp.mpf)) and not isinstance(value, bool)
+
+
+def _digits_text(value, digits: int) -> str:
+    if isinstance(value, numbers.Integral):
+        return str(value)
+    if isinstance(value, mp.mpf):
+        return mp.nstr(value, digits, min_fixed=-4, max_fixed=digits + 1)
+    return f"{value:.{digits}g}"
+
+
+def _text(value, digits: int | None) -> str:
+    if not _is_number(value):
+        return str(value)
+    return _digits_text(value, digits or TEXT_DIGITS)
+
+
+def _exact(value, digits: int | None):
+    """A JSON/CSV value: full precision, or ``digits`` significant digits."""
+    if isinstance(value, numbers.Integral) or not _is_number(value):
+        return value
+    if digits is None:
+        return float(value)
+    if digits <= DOUBLE_DIGITS:
+        return float(_digits_text(value, digits))
+    return _digits_text(value, digits)
+
+
+def _latex_number(value, digits: int | None) -> str:
+    text = _text(value, digits)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"${mantissa}\\times 10^{{{int(exponent)}}}$"
+    return text
+
+
+def _latex_header(name: str) -> str:
+    if name == "K":
+        return "$K$"
+    if name.startswith("inv_"):
+        return f"$1/{name[4:]}(K)$"
+    if "_" in name:
+        stem, order = name.split("_", 1)
+        if stem == "Mabs":
+            return f"$E|\\Xi|^{{{order}}}$"
+        return f"${stem}_{{{order}}}(K)$"
+    return f"${name}(K)$"
+
+
+def render(rows: list[dict], fmt: str = "table", digits: int | None = None, caption: str | None = None) -> str:
+    """Return ``rows`` rendered as ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    columns = list(rows[0]) if rows else []
+    if fmt == "json":
+        return json.dumps([{k: _exact(v, digits) for k, v in row.items()} for row in rows], indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_exact(row[c], digits) if digits else _csv_full(row[c]) for c in columns])
+        return out.getvalue().rstrip("\n")
+    if fmt == "latex":
+        lines = []
+        if caption:
+            lines.append(f"% {caption}")
+        lines += [
+            "\\begin{tabular}{" + "r" * len(columns) + "}",
+            "\\toprule",
+            " & ".join(_latex_header(c) for c in columns) + " \\\\",
+            "\\midrule",
+        ]
+        lines += [" & ".join(_latex_number(row[c], digits) for c in columns) + " \\\\" for row in rows]
+        lines += ["\\bottomrule", "\\end{tabular}"]
+        return "\n".join(lines)
+    cells = [[_text(row[c], digits) for c in columns] for row in rows]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---:" for _ in columns) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in cells]
+        return "\n".join(lines)
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(columns, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(x.rjust(w) for x, w in zip(r, widths)) for r in cells]
+    return "\n".join(lines)
+
+
+def _csv_full(value):
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    return value

@@ -1,0 +1,94 @@
+"""Checks of the order-statistic constants.
+
+* double-precision moments against the verified mpmath path, which
+  integrates in ``x`` instead of in probability space (relative error
+  ``<= 1e-12``);
+* exact identities: ``S(2) + L(2) = 2`` (the two order statistics of a pair
+  add up to the pair), ``M(2) = 1`` (``max^2`` and ``min^2`` of a pair are
+  exchangeable by symmetry and add up to ``Z_1^2 + Z_2^2``), ``E[Xi_2] = 1/sqrt(pi)``;
+* Monte Carlo: the sample mean of ``rvs`` against the exact mean, within
+  ``Z_TOL`` standard errors.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import numpy as np
+
+from ..constants import chi2_max, chi2_max_moment, chi2_min, chi2_min_moment, gaussian_max, gaussian_max_moment
+from .checks import Check, relative_error
+
+SUITE = "constants"
+#: Tolerance on relative errors of deterministic computations.
+REL_TOL = 1e-12
+#: Tolerance on z-scores.  A two-sided normal tail beyond 4.5 has probability
+#: 6.8e-6, the false-failure rate of each Monte Carlo check.
+Z_TOL = 4.5
+#: Ranks checked against high precision: small, medium and very large.
+RANKS = (1, 2, 3, 5, 10, 100, 1000, 10**4, 10**6)
+#: Digits of the reference values.
+REFERENCE_DPS = 20
+MC_SAMPLES = 200_000
+MC_SEED = 20230125
+
+_MOMENTS = {
+    "M_t = E[Xi^t]": (gaussian_max_moment, {}),
+    "S_t = E[xi^t]": (chi2_min_moment, {}),
+    "L_t = E[Xi_chi2^t]": (chi2_max_moment, {}),
+}
+
+
+def _against_precise(name: str, K: int, t: float, **kwargs) -> Check:
+    function, _ = _MOMENTS[name]
+    value = function(K, t, **kwargs)
+    reference = function(K, t, dps=REFERENCE_DPS, **kwargs)
+    return Check(
+        SUITE, name, K, t, float(value), float(reference), f"mpmath x-space, {REFERENCE_DPS} verified digits",
+        "relative", relative_error(value, reference), REL_TOL,
+    )
+
+
+def _identity(name: str, K: int, t: float, value: float, reference: float, method: str) -> Check:
+    return Check(SUITE, name, K, t, value, reference, method, "relative", relative_error(value, reference), REL_TOL)
+
+
+def _monte_carlo(law, name: str, K: int, exact_mean: float) -> Check:
+    rng = np.random.default_rng([MC_SEED, K])
+    sample = law(K=K).rvs(size=MC_SAMPLES, random_state=rng)
+    stderr = sample.std(ddof=1) / math.sqrt(MC_SAMPLES)
+    z = abs(sample.mean() - exact_mean) / stderr
+    return Check(
+        SUITE, name, K, 1.0, float(sample.mean()), float(exact_mean),
+        f"Monte Carlo, {MC_SAMPLES} draws of rvs, stderr {stderr:.2g}", "z", float(z), Z_TOL,
+    )
+
+
+def checks():
+    """Yield the checks of the constants suite as zero-argument callables."""
+    for K in RANKS:
+        yield partial(_against_precise, "M_t = E[Xi^t]", K, 2.0)
+        yield partial(_against_precise, "S_t = E[xi^t]", K, 1.0)
+        yield partial(_against_precise, "L_t = E[Xi_chi2^t]", K, 1.0)
+    for K in (3, 10**4):
+        for name in _MOMENTS:
+            yield partial(_against_precise, name, K, 8.0)
+    yield partial(_against_precise, "M_t = E[Xi^t]", 7, 1.0)
+    yield partial(_against_precise, "S_t = E[xi^t]", 7, 0.5)
+    yield partial(_against_precise, "L_t = E[Xi_chi2^t]", 7, 0.5)
+    yield partial(_against_precise, "M_t = E[Xi^t]", 7, 0.5, absolute=True)
+    yield lambda: _identity(
+        "S(2) + L(2) = 2", 2, 1.0, chi2_min_moment(2, 1) + chi2_max_moment(2, 1), 2.0, "identity"
+    )
+    yield lambda: _identity("M(2) = 1", 2, 2.0, gaussian_max_moment(2, 2), 1.0, "identity")
+    yield lambda: _identity(
+        "E[Xi_2] = 1/sqrt(pi)", 2, 1.0, gaussian_max_moment(2, 1), 1 / math.sqrt(math.pi), "closed form"
+    )
+    for law, name, moment in (
+        (gaussian_max, "mean of gaussian_max.rvs", lambda K: gaussian_max_moment(K, 1)),
+        (chi2_min, "mean of chi2_min.rvs", lambda K: chi2_min_moment(K, 1)),
+        (chi2_max, "mean of chi2_max.rvs", lambda K: chi2_max_moment(K, 1)),
+    ):
+        for K in (5, 1000):
+            yield partial(lambda law, name, K, moment: _monte_carlo(law, name, K, moment(K)), law, name, K, moment)
