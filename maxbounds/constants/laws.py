@@ -51,8 +51,12 @@ def _log_chi2_1_pdf(x):
 
 
 def _log_abs_sf(x):
-    """``log P(|Z| > sqrt x) = log erfc(sqrt(x/2))``."""
-    return _LOG2 + special.log_ndtr(-np.sqrt(x))
+    """``log P(|Z| > sqrt x) = log erfc(sqrt(x/2))``, accurate in both tails."""
+    r = np.sqrt(x)
+    with np.errstate(divide="ignore"):
+        return np.where(
+            r < 1.0, np.log1p(-special.erf(r / np.sqrt(2.0))), np.log(2.0) + special.log_ndtr(-r)
+        )
 
 
 def _log_abs_cdf(x):

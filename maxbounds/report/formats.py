@@ -32,7 +32,7 @@ def _digits_text(value, digits: int) -> str:
     if isinstance(value, numbers.Integral):
         return str(value)
     if isinstance(value, mp.mpf):
-        return mp.nstr(value, digits, min_fixed=-4, max_fixed=digits + 1)
+        return mp.nstr(value, digits, min_fixed=-4, max_fixed=digits + 1, strip_zeros=False)
     return f"{value:.{digits}g}"
 
 
