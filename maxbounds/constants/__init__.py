@@ -23,3 +23,13 @@ __all__ = [
 from .laws import chi2_max, chi2_min, gaussian_max  # noqa: E402
 
 __all__ += ["gaussian_max", "chi2_min", "chi2_max"]
+
+from .asymptotic import (  # noqa: E402
+    L_asymptotic,
+    M_asymptotic,
+    S_asymptotic,
+    asymptotic_error_bound,
+    asymptotic_moment,
+)
+
+__all__ += ["asymptotic_moment", "asymptotic_error_bound", "M_asymptotic", "S_asymptotic", "L_asymptotic"]
