@@ -1,0 +1,248 @@
+r"""The architecture spec: one immutable description of a maxout network.
+
+A network has input width :math:`n_0`, hidden maxout layers
+:math:`l = 1, \dots, L-1` of :math:`n_l` units of rank :math:`K_l`, and a linear
+output layer of width :math:`n_L`.  Weights of layer ``l`` are i.i.d.
+:math:`N(0, c_l / \mathrm{fan\_in}_l)` and biases i.i.d. :math:`N(0, \beta_l)`
+(``beta = 0`` allowed).  For a fully connected layer the fan-in is
+:math:`n_{l-1}`; for a convolutional layer with ``k x k`` kernels and
+:math:`C_{\mathrm{in}}` input channels it is :math:`k^2 C_{\mathrm{in}}`.
+
+Every bound, law and simulator of maxbounds takes an :class:`Architecture`,
+so a bound and the simulation that checks it always describe the same
+network.  Build one from Python::
+
+    Architecture(widths=(3, 8, 8, 8, 2), ranks=3, c=0.8)
+
+or from the command line's strings with :meth:`Architecture.parse`
+(``--widths 3,8x3,2 --rank 3 --c 1/M``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Sequence
+
+from ._validate import MAX_RANK, MaxboundsValueError
+
+#: Largest width and depth accepted (absurd sizes are rejected early).
+MAX_WIDTH = 10**9
+MAX_DEPTH = 10**6
+
+_NAMED_SCALES = ("1/M", "1/L", "1/S")
+
+
+@dataclasses.dataclass(frozen=True)
+class ConvSpec:
+    """A convolutional maxout layer: ``kernel_size x kernel_size`` kernels, 'same' padding.
+
+    ``channels`` output channels on a ``height x width`` grid, so the layer
+    has ``channels * height * width`` units and fan-in ``kernel_size**2 * in_channels``.
+    """
+
+    kernel_size: int
+    channels: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Architecture:
+    """Widths ``n_0..n_L``, ranks ``K_1..K_{L-1}``, scales ``c_1..c_L``, bias variances ``beta_1..beta_L``.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``(n_0, n_1, ..., n_L)``; at least an input and an output width.
+    ranks : int or sequence of int
+        Rank of every hidden layer, or one per hidden layer (``L - 1`` values).
+    c : float, str or sequence
+        Weight scale of every hidden layer or one per hidden layer; a number
+        ``> 0`` or one of ``"1/M"``, ``"1/L"``, ``"1/S"`` (evaluated at the
+        layer's rank).
+    c_out : float
+        Weight scale ``c_L`` of the linear output layer (default 1).
+    bias_var : float or sequence
+        Bias variance ``beta_l >= 0`` of every layer (``L`` values, output
+        included) or one value for all; default 0.
+    """
+
+    widths: tuple
+    ranks: tuple
+    c: tuple
+    c_out: float = 1.0
+    bias_var: tuple = ()
+
+    def __init__(self, widths, ranks=2, c=1.0, c_out=1.0, bias_var=0.0):
+        widths = _int_tuple(widths, "widths", lowest=1, highest=MAX_WIDTH)
+        if len(widths) < 2:
+            raise MaxboundsValueError("widths", "give at least an input and an output width, e.g. 3,8,2")
+        if len(widths) - 1 > MAX_DEPTH:
+            raise MaxboundsValueError("widths", f"at most {MAX_DEPTH} layers")
+        hidden = len(widths) - 2
+        ranks = _per_layer(ranks, hidden, "rank")
+        ranks = _int_tuple(ranks, "rank", lowest=1, highest=MAX_RANK)
+        scales = tuple(_scale(value, K) for value, K in zip(_per_layer(c, hidden, "c"), ranks))
+        c_out = _positive(c_out, "c_out")
+        betas = tuple(_nonnegative(b, "bias_var") for b in _per_layer(bias_var, hidden + 1, "bias_var"))
+        object.__setattr__(self, "widths", widths)
+        object.__setattr__(self, "ranks", ranks)
+        object.__setattr__(self, "c", scales)
+        object.__setattr__(self, "c_out", c_out)
+        object.__setattr__(self, "bias_var", betas)
+
+    # -- derived quantities -------------------------------------------------
+    @property
+    def depth(self) -> int:
+        """``L``: the number of weight layers (hidden layers plus the output layer)."""
+        return len(self.widths) - 1
+
+    @property
+    def n_in(self) -> int:
+        return self.widths[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.widths[-1]
+
+    @property
+    def hidden_widths(self) -> tuple:
+        return self.widths[1:-1]
+
+    def scales(self) -> tuple:
+        """``(c_1, ..., c_{L-1}, c_L)``: hidden scales then the output scale."""
+        return self.c + (self.c_out,)
+
+    def fan_in(self, layer: int) -> int:
+        """Fan-in of weight layer ``layer`` (1-based): ``n_{layer-1}``."""
+        return self.widths[layer - 1]
+
+    def with_(self, **changes) -> "Architecture":
+        """A copy with some fields replaced (same validation)."""
+        fields = {"widths": self.widths, "ranks": self.ranks, "c": self.c, "c_out": self.c_out,
+                  "bias_var": self.bias_var}
+        fields.update(changes)
+        return Architecture(**fields)
+
+    # -- command-line strings ----------------------------------------------
+    @classmethod
+    def parse(cls, widths: str, rank: str = "2", c: str = "1", c_out: str = "1", bias_var: str = "0"):
+        """Build from command-line strings.
+
+        ``widths``: comma-separated widths where ``8x3`` repeats a width
+        (``3,8x3,2`` is ``3,8,8,8,2``); ``rank``, ``c`` and ``bias_var``: one
+        value or a comma-separated value per layer; ``c`` may be ``1/M``,
+        ``1/L`` or ``1/S``.
+        """
+        return cls(
+            widths=parse_widths(widths),
+            ranks=_parse_list(rank, "rank", int),
+            c=_parse_list(c, "c", _scale_token),
+            c_out=_parse_number(c_out, "c_out"),
+            bias_var=_parse_list(bias_var, "bias_var", lambda s: _parse_number(s, "bias_var")),
+        )
+
+    def describe(self) -> str:
+        """A one-line summary, e.g. ``widths 3-8-8-8-2, K=3, c=0.8, c_L=1, beta=0``."""
+        def short(values):
+            values = tuple(values)
+            return f"{values[0]:g}" if len(set(values)) == 1 else ",".join(f"{v:g}" for v in values)
+
+        return (
+            f"widths {'-'.join(map(str, self.widths))}, K={short(self.ranks) if self.ranks else '-'}, "
+            f"c={short(self.c) if self.c else '-'}, c_L={self.c_out:g}, beta={short(self.bias_var)}"
+        )
+
+
+# -- helpers -----------------------------------------------------------------
+_WIDTH_TOKEN = re.compile(r"^\s*(\d+)\s*(?:[xX*]\s*(\d+)\s*)?$")
+
+
+def parse_widths(text: str) -> tuple:
+    """Parse ``3,8,8,2`` or ``3,8x3,2`` (a width repeated) into a tuple of ints."""
+    widths = []
+    for token in str(text).split(","):
+        match = _WIDTH_TOKEN.match(token)
+        if not match:
+            raise MaxboundsValueError("widths", f"expected widths like 3,8x3,2, got {text!r}")
+        width, repeat = int(match.group(1)), int(match.group(2) or 1)
+        if repeat < 1 or repeat > MAX_DEPTH or len(widths) + repeat > MAX_DEPTH + 1:
+            raise MaxboundsValueError("widths", f"a repeat count must be between 1 and {MAX_DEPTH}")
+        widths.extend([width] * repeat)
+    return tuple(widths)
+
+
+def _parse_list(text, argument, convert):
+    parts = [p.strip() for p in str(text).split(",")]
+    if any(p == "" for p in parts):
+        raise MaxboundsValueError(argument, f"empty value in {text!r}")
+    values = []
+    for p in parts:
+        try:
+            values.append(convert(p))
+        except ValueError:
+            raise MaxboundsValueError(argument, f"cannot read {p!r}") from None
+    return values[0] if len(values) == 1 else values
+
+
+def _parse_number(text, argument):
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        raise MaxboundsValueError(argument, f"expected a number, got {text!r}") from None
+
+
+def _scale_token(text):
+    token = text.replace(" ", "").upper()
+    for name in _NAMED_SCALES:
+        if token == name.upper():
+            return name
+    return _parse_number(text, "c")
+
+
+def _per_layer(value, count, argument):
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        return (value,) * count
+    value = tuple(value)
+    if len(value) == 1:
+        return value * count
+    if len(value) != count:
+        raise MaxboundsValueError(argument, f"give one value or {count} (one per layer), got {len(value)}")
+    return value
+
+
+def _int_tuple(values, argument, lowest, highest):
+    if isinstance(values, (int, float)) and not isinstance(values, bool):
+        values = (values,)
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not float(v).is_integer():
+            raise MaxboundsValueError(argument, f"expected integers, got {v!r}")
+        if not lowest <= v <= highest:
+            raise MaxboundsValueError(argument, f"must be between {lowest} and {highest}, got {v:g}")
+        out.append(int(v))
+    return tuple(out)
+
+
+def _positive(value, argument):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise MaxboundsValueError(argument, f"must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def _nonnegative(value, argument):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise MaxboundsValueError(argument, f"must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def _scale(value, K):
+    """A weight scale: a positive number or ``1/M``, ``1/L``, ``1/S`` at rank ``K``."""
+    if isinstance(value, str):
+        from .constants import L, M, S
+
+        token = _scale_token(value)
+        if isinstance(token, float):
+            return _positive(token, "c")
+        return 1.0 / {"1/M": M, "1/L": L, "1/S": S}[token](K)
+    return _positive(value, "c")
