@@ -52,6 +52,8 @@ def as_rank(K, argument: str = "K") -> np.ndarray:
         raise MaxboundsValueError(argument, "the rank must be an integer >= 1, not a boolean")
     if arr.size == 0:
         raise MaxboundsValueError(argument, "no rank given")
+    if arr.dtype.kind in "USO" and any(isinstance(v, (str, bytes)) for v in arr.ravel()):
+        raise MaxboundsValueError(argument, f"the rank must be an integer >= 1, got {K!r}")
     if not np.issubdtype(arr.dtype, np.number):
         try:
             arr = arr.astype(float)

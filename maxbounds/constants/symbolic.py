@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-import numbers
 from typing import NamedTuple
 
 import sympy as sp
@@ -226,7 +225,10 @@ def orthant_probability(R):
 
 
 class _Piece(NamedTuple):
-    r""":math:`\int_D \varphi(x)^p \Phi(x)^a \bar\Phi(x)^b\,dx`, ``D = (0, oo)`` if ``half`` else the real line."""
+    r""":math:`\int_D \varphi(x)^p \Phi(x)^a \bar\Phi(x)^b\,dx`.
+
+    ``D = (0, oo)`` if ``half`` else the real line.
+    """
 
     p: int
     a: int
@@ -277,7 +279,9 @@ def _ibp_terms(name: str, K: int):
         if K == 2:
             return 1 + outer * half_phi0_sq, []
         m = int(K) - 3
-        terms = [(outer * (K - 2) * sp.binomial(m, j) * (-2) ** j, _Piece(3, 0, j, True)) for j in range(m + 1)]
+        terms = [
+            (outer * (K - 2) * sp.binomial(m, j) * (-2) ** j, _Piece(3, 0, j, True)) for j in range(m + 1)
+        ]
         return sp.Integer(1), terms
     raise _unknown_name(name)
 
@@ -381,13 +385,14 @@ def _concrete_rank(K):
         if not K.is_Integer:
             raise _validate.MaxboundsValueError("K", f"the rank must be an integer >= 1, got {K}")
         K = int(K)
-    elif isinstance(K, numbers.Integral):
-        K = int(K)
-    else:
-        raise _validate.MaxboundsValueError("K", f"the rank must be an integer >= 1 or a sympy Symbol, got {K!r}")
-    if K < 1:
-        raise _validate.MaxboundsValueError("K", f"the rank must be >= 1, got {K}")
-    return K
+        if K < 1:
+            raise _validate.MaxboundsValueError("K", f"the rank must be >= 1, got {K}")
+        return K
+    # the numeric API's rules: integers and integral floats, 1 <= K <= 2**53
+    rank = _validate.as_rank(K)
+    if rank.ndim != 0:
+        raise _validate.MaxboundsValueError("K", "expected a single rank, not an array")
+    return int(rank)
 
 
 def closed_form(name: str, K):
@@ -440,7 +445,7 @@ def closed_form(name: str, K):
     Examples
     --------
     >>> closed_form("M", 4)
-    1 + sqrt(3)/pi
+    sqrt(3)/pi + 1
     >>> closed_form("L", 2)
     2/pi + 1
     """
@@ -452,8 +457,8 @@ def closed_form(name: str, K):
         reason = (
             ""
             if rank is None
-            else f": it needs a {_needed_dimension(name, rank)}-dimensional Gaussian orthant probability, "
-            f"and closed forms are known only up to dimension {ORTHANT_MAX_DIMENSION}"
+            else f": its reduction needs Gaussian orthant probabilities in more than {ORTHANT_MAX_DIMENSION} "
+            "dimensions, which have no elementary closed form"
         )
         raise NotImplementedError(
             f"no closed form of {name} for {what}{reason}. The largest K with a closed form is {largest}. "
@@ -494,7 +499,9 @@ def _order(name: str, t):
     try:
         t = sp.sympify(t, strict=True)
     except sp.SympifyError:
-        raise _validate.MaxboundsValueError("t", f"the moment order must be a number >= 0, got {t!r}") from None
+        raise _validate.MaxboundsValueError(
+            "t", f"the moment order must be a number >= 0, got {t!r}"
+        ) from None
     if name == "gaussian_max_mean":
         if t != 1:
             raise _validate.MaxboundsValueError(

@@ -6,6 +6,10 @@
 * exact identities: ``S(2) + L(2) = 2`` (the two order statistics of a pair
   add up to the pair), ``M(2) = 1`` (``max^2`` and ``min^2`` of a pair are
   exchangeable by symmetry and add up to ``Z_1^2 + Z_2^2``), ``E[Xi_2] = 1/sqrt(pi)``;
+* closed forms: every sympy closed form that
+  :mod:`maxbounds.constants.symbolic` derives, evaluated to 30 digits;
+* asymptotics: the large-K expansions within their documented error
+  envelopes (:func:`maxbounds.constants.asymptotic_error_bound`);
 * Monte Carlo: the sample mean of ``rvs`` against the exact mean, within
   ``Z_TOL`` standard errors.
 """
@@ -17,6 +21,7 @@ from functools import partial
 
 import numpy as np
 
+from ..constants import asymptotic_error_bound, asymptotic_moment
 from ..constants import chi2_max, chi2_max_moment, chi2_min, chi2_min_moment, gaussian_max, gaussian_max_moment
 from .checks import Check, relative_error
 
@@ -65,6 +70,33 @@ def _monte_carlo(law, name: str, K: int, exact_mean: float) -> Check:
     )
 
 
+def _closed_form(name: str, K: int) -> Check:
+    from ..constants import symbolic
+
+    function, t = {
+        "M": (gaussian_max_moment, 2.0),
+        "S": (chi2_min_moment, 1.0),
+        "L": (chi2_max_moment, 1.0),
+        "gaussian_max_mean": (gaussian_max_moment, 1.0),
+    }[name]
+    exact = float(symbolic.closed_form(name, K).evalf(30))
+    value = function(K, t)
+    return Check(
+        SUITE, f"closed form of {name}", K, t, float(value), exact, "sympy closed form (orthant probabilities)",
+        "relative", relative_error(value, exact), REL_TOL,
+    )
+
+
+def _asymptotic(name: str, K: int) -> Check:
+    t = {"M": 2.0, "S": 1.0, "L": 1.0}[name]
+    function = {"M": gaussian_max_moment, "S": chi2_min_moment, "L": chi2_max_moment}[name]
+    approx, exact = float(asymptotic_moment(name, K)), function(K, t)
+    return Check(
+        SUITE, f"large-K expansion of {name}", K, t, approx, exact, "documented error envelope",
+        "relative", relative_error(approx, exact), float(asymptotic_error_bound(name, K)),
+    )
+
+
 def checks():
     """Yield the checks of the constants suite as zero-argument callables."""
     for K in RANKS:
@@ -85,6 +117,14 @@ def checks():
     yield lambda: _identity(
         "E[Xi_2] = 1/sqrt(pi)", 2, 1.0, gaussian_max_moment(2, 1), 1 / math.sqrt(math.pi), "closed form"
     )
+    from ..constants.symbolic import CLOSED_FORM_MAX_K
+
+    for name, top in CLOSED_FORM_MAX_K.items():
+        for K in range(2, top + 1):
+            yield partial(_closed_form, name, K)
+    for name in ("M", "S", "L"):
+        for K in (100, 10**4, 10**6):
+            yield partial(_asymptotic, name, K)
     for law, name, moment in (
         (gaussian_max, "mean of gaussian_max.rvs", lambda K: gaussian_max_moment(K, 1)),
         (chi2_min, "mean of chi2_min.rvs", lambda K: chi2_min_moment(K, 1)),

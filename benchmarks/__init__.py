@@ -1,0 +1,1 @@
+"""Benchmarks of maxbounds, run side by side in one process (``python -m benchmarks.<name>``)."""
