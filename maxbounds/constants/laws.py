@@ -17,13 +17,11 @@ error for a bad rank; the unfrozen methods follow scipy and return NaN.  Moments
 quantile-space quadrature of :mod:`._double` (the variance integrates
 :math:`(x-\mu)^2` directly, so it suffers no cancellation).
 
-========================  ==========================================  ==============================================
-law                       cdf                                         pdf
-========================  ==========================================  ==============================================
-``gaussian_max(K)``       :math:`\Phi(x)^K`                           :math:`K\varphi(x)\Phi(x)^{K-1}`
-``chi2_min(K)``           :math:`1-\operatorname{erfc}(\sqrt{x/2})^K`  :math:`K f_1(x)\operatorname{erfc}(\sqrt{x/2})^{K-1}`
-``chi2_max(K)``           :math:`\operatorname{erf}(\sqrt{x/2})^K`     :math:`K f_1(x)\operatorname{erf}(\sqrt{x/2})^{K-1}`
-========================  ==========================================  ==============================================
+* ``gaussian_max(K)``: cdf :math:`\Phi(x)^K`, pdf :math:`K\varphi(x)\Phi(x)^{K-1}`;
+* ``chi2_min(K)``: cdf :math:`1-\operatorname{erfc}(\sqrt{x/2})^K`,
+  pdf :math:`K f_1(x)\operatorname{erfc}(\sqrt{x/2})^{K-1}`;
+* ``chi2_max(K)``: cdf :math:`\operatorname{erf}(\sqrt{x/2})^K`,
+  pdf :math:`K f_1(x)\operatorname{erf}(\sqrt{x/2})^{K-1}`;
 
 with :math:`f_1(x) = e^{-x/2}/\sqrt{2\pi x}` the :math:`\chi^2_1` density.
 """

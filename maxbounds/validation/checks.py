@@ -11,7 +11,7 @@ class Check:
     """One comparison of a maxbounds value with an independent reference.
 
     ``kind`` is ``"relative"`` (``discrepancy`` = relative error, must be
-    ``<= tolerance``) or ``"z"`` (``discrepancy`` = |estimate - exact| /
+    ``<= tolerance``) or ``"z"`` (``discrepancy`` = ``abs(estimate - exact)`` /
     standard error, must be ``<= tolerance``).
     """
 
