@@ -239,10 +239,10 @@ def _nonnegative(value, argument):
 def _scale(value, K):
     """A weight scale: a positive number or ``1/M``, ``1/L``, ``1/S`` at rank ``K``."""
     if isinstance(value, str):
-        from .constants import L, M, S
+        from .constants import constant
 
         token = _scale_token(value)
         if isinstance(token, float):
             return _positive(token, "c")
-        return 1.0 / {"1/M": M, "1/L": L, "1/S": S}[token](K)
+        return 1.0 / constant(token[2], K)
     return _positive(value, "c")

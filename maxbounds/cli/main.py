@@ -12,10 +12,14 @@ import sys
 
 from .. import __version__
 from .._validate import MaxboundsValueError
-from . import constants_cmd, validate_cmd
+from . import bounds_cmd, constants_cmd, init_cmd, validate_cmd
 
 #: Command-line option of each Python argument name, for error messages.
-OPTION_NAMES = {"K": "--rank", "t": "--moment", "dps": "--dps"}
+OPTION_NAMES = {
+    "K": "--rank", "rank": "--rank", "t": "--moment", "dps": "--dps", "widths": "--widths", "c": "--c",
+    "c_out": "--c-out", "bias_var": "--bias-var", "input": "--input", "s": "--s", "fan_in": "--fan-in",
+    "kernel_size": "--kernel-size", "in_channels": "--in-channels", "scheme": "--scheme",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"maxbounds {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for module in (constants_cmd, validate_cmd):
+    for module in (constants_cmd, bounds_cmd, init_cmd, validate_cmd):
         module.add_parser(commands)
     return parser
 

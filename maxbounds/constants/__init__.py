@@ -7,6 +7,7 @@ from .moments import (
     S,
     chi2_max_moment,
     chi2_min_moment,
+    constant,
     gaussian_max_moment,
 )
 
@@ -18,6 +19,7 @@ __all__ = [
     "chi2_min_moment",
     "chi2_max_moment",
     "OutOfRangeError",
+    "constant",
 ]
 
 from .laws import chi2_max, chi2_min, gaussian_max  # noqa: E402

@@ -20,6 +20,7 @@ by two independent quadratures (see :mod:`._precise`).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import mpmath as mp
@@ -36,6 +37,7 @@ __all__ = [
     "chi2_min_moment",
     "chi2_max_moment",
     "OutOfRangeError",
+    "constant",
 ]
 
 
@@ -173,6 +175,19 @@ def chi2_min_moment(K, t=1, *, dps: int | None = None, log: bool = False):
             "pass log=True or dps=..."
         )
     return _finish(np.asarray(np.exp(log_values), dtype=float), scalar)
+
+
+@functools.lru_cache(maxsize=1024)
+def constant(name: str, K: int) -> float:
+    """``M(K)``, ``S(K)`` or ``L(K)`` for one integer rank, cached.
+
+    For code that needs the same constant many times (deep networks with
+    repeated ranks); ``name`` is ``"M"``, ``"S"`` or ``"L"``.
+    """
+    function = {"M": M, "S": S, "L": L}.get(name)
+    if function is None:
+        raise _validate.MaxboundsValueError("name", f"expected 'M', 'S' or 'L', got {name!r}")
+    return float(function(int(_validate.as_rank(K))))
 
 
 def M(K, *, dps: int | None = None):

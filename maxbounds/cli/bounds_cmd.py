@@ -1,0 +1,132 @@
+"""``maxbounds bounds``: the analytic bounds and exact laws for an architecture."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+import numpy as np
+
+from ..architecture import Architecture
+from ..laws import exact, gradients, jacobian
+from ..report import render
+from ._parse import nonnegative_real
+
+HELP = "Bounds and exact laws of gradients at initialisation for a maxout architecture."
+QUANTITIES = ("jacobian", "activation", "gradient", "ntk", "length")
+
+
+def add_architecture_options(parser):
+    """The options that describe an :class:`~maxbounds.architecture.Architecture`."""
+    parser.add_argument("--widths", required=True, metavar="N0,N1,...,NL",
+                        help="layer widths, input first, output last; 8x3 repeats a width (3,8x3,2)")
+    parser.add_argument("--rank", "-K", default="2", metavar="K",
+                        help="rank of every hidden layer, or one per hidden layer (2,3,5); default 2")
+    parser.add_argument("--c", default="1", metavar="C",
+                        help="weight scale of the hidden layers: a number or 1/M, 1/L, 1/S (one or per layer)")
+    parser.add_argument("--c-out", default="1", metavar="C_L", help="weight scale of the linear output layer")
+    parser.add_argument("--bias-var", default="0", metavar="B",
+                        help="bias variance of every layer, or one per layer (output included); default 0")
+
+
+def architecture_from(args) -> Architecture:
+    return Architecture.parse(args.widths, args.rank, args.c, args.c_out, args.bias_var)
+
+
+def parse_vector(text: str, argument: str, length: int) -> np.ndarray:
+    """A comma-separated vector of ``length`` finite numbers."""
+    from .._validate import MaxboundsValueError
+
+    try:
+        values = np.array([float(v) for v in text.split(",")])
+    except ValueError:
+        raise MaxboundsValueError(argument, f"expected comma-separated numbers, got {text!r}") from None
+    if values.size != length:
+        raise MaxboundsValueError(argument, f"expected {length} numbers (the input width), got {values.size}")
+    if not np.all(np.isfinite(values)):
+        raise MaxboundsValueError(argument, "the entries must be finite")
+    return values
+
+
+def add_parser(commands):
+    parser = commands.add_parser("bounds", help=HELP, description=HELP)
+    parser.add_argument("quantity", choices=QUANTITIES, help="which result to print")
+    add_architecture_options(parser)
+    parser.add_argument("--moment", type=nonnegative_real, nargs="+", default=[], metavar="t",
+                        help="jacobian: also bound E||J u||^(2t) for these orders")
+    parser.add_argument("--input", default=None, metavar="X",
+                        help="input x as comma-separated numbers (default: the unit vector (1,...,1)/sqrt(n0))")
+    parser.add_argument("--symbolic", action="store_true",
+                        help="jacobian: print the mean bounds as sympy expressions (LaTeX with --format latex)")
+    parser.add_argument("--format", choices=("table", "json", "latex"), default="table")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _input(args, arch):
+    if args.input is None:
+        return np.full(arch.n_in, 1.0 / math.sqrt(arch.n_in))
+    return parse_vector(args.input, "input", arch.n_in)
+
+
+def compute(quantity: str, arch: Architecture, x=None, moments=()) -> dict:
+    """The result printed by ``maxbounds bounds QUANTITY`` as a JSON-ready dict."""
+    header = {"quantity": quantity, "architecture": arch.describe()}
+    if quantity == "jacobian":
+        return {**header, **jacobian.jacobian_moment_bounds(arch, moments=moments)}
+    if quantity == "length":
+        return {**header, **gradients.length_bounds(arch)}
+    if quantity == "gradient":
+        return {**header, "input_sq_norm": float(x @ x), "layers": gradients.gradient_bounds(arch, x)}
+    if quantity == "ntk":
+        return {**header, "input_sq_norm": float(x @ x), **gradients.ntk_bounds(arch, x)}
+    mean_var = exact.activation_length_mean_var(arch, x)
+    return {**header, "input_sq_norm": float(x @ x), "layers": [
+        {"layer": l, "mean": float(m), "variance": float(v)} for l, (m, v) in enumerate(zip(*mean_var))
+    ]}
+
+
+def _rows(result: dict) -> list[dict]:
+    q = result["quantity"]
+    if q in ("jacobian", "length"):
+        return [{"quantity": k, "lower": v.get("lower", float("nan")) if "lower" in v else "-",
+                 "upper": v["upper"]} for k, v in result.items() if isinstance(v, dict)]
+    if q == "ntk":
+        rows = [{"layer": r["layer"], "lower": r["lower"], "upper": r["upper"]} for r in result["layers"]]
+        return rows + [{"layer": "total", "lower": result["lower"], "upper": result["upper"]}]
+    if q == "gradient":
+        rows = []
+        for r in result["layers"]:
+            for key in ("weight_nonzero", "weight_per_k", "weight_layer_sum", "bias_nonzero", "bias_per_k"):
+                rows.append({"layer": r["layer"], "quantity": key, "lower": r[key]["lower"], "upper": r[key]["upper"]})
+        return rows
+    return [{"layer": r["layer"], "E||x_l||^2": r["mean"], "Var ||x_l||^2": r["variance"]} for r in result["layers"]]
+
+
+def run(args) -> int:
+    arch = architecture_from(args)
+    if args.symbolic:
+        from ..laws import symbolic
+
+        expressions = symbolic.jacobian_mean_bounds(arch)
+        if args.format == "latex":
+            import sympy
+
+            text = "\n".join(f"{k}: ${sympy.latex(v)}$" for k, v in expressions.items())
+        elif args.format == "json":
+            text = json.dumps({k: str(v) for k, v in expressions.items()}, indent=2)
+        else:
+            text = "\n".join(f"{k}: {v}" for k, v in expressions.items())
+        sys.stdout.write(text + "\n")
+        return 0
+    x = _input(args, arch)
+    result = compute(args.quantity, arch, x, args.moment)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+    else:
+        caption = f"maxbounds bounds {args.quantity}: {arch.describe()}"
+        if args.format == "table":
+            sys.stdout.write(caption + "\n")
+        sys.stdout.write(render(_rows(result), args.format, caption=caption) + "\n")
+    return 0
