@@ -236,3 +236,47 @@ def test_deep_gradient_bounds_are_fast_and_finite():
     arch = Architecture((4, *[50] * 3000, 1), ranks=3, c="1/M")
     rows = gradients.gradient_bounds(arch, np.ones(4), log=True)
     assert len(rows) == 3001 and all(np.isfinite(r["weight_nonzero"]["upper"]) for r in rows)
+
+
+def test_latex_sweep_over_depth_is_ready_to_input(capsys):
+    argv = ["bounds", "jacobian", "--widths", "3,8,2", "--rank", "5", "--c", "1/M", "--sweep", "depth=2-6",
+            "--format", "latex"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "\\toprule" in out and "\\bottomrule" in out and out.count("\\\\") == 6
+    # row for depth 4 equals the bounds of 3-8-8-8-2
+    assert main(["bounds", "jacobian", "--widths", "3,8,2", "--rank", "5", "--c", "1/M", "--sweep", "depth=4",
+                 "--format", "json"]) == 0
+    row = json.loads(capsys.readouterr().out)[0]
+    lower, upper = jacobian.jacobian_bounds(Architecture((3, 8, 8, 8, 2), ranks=5, c="1/M"))
+    assert rel(row["mean_lower"], lower.mean()) <= 1e-12 and rel(row["second_upper"], upper.moment(2)) <= 1e-12
+
+
+def test_sweep_over_scales(capsys):
+    assert main(["bounds", "jacobian", "--widths", "3,8,8,2", "--rank", "3", "--sweep", "c=0.5,1/M",
+                 "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["c"] for r in rows] == ["0.5", f"{1 / M(3):.6g}"]
+
+
+@pytest.mark.parametrize("quantity", ["jacobian", "activation", "gradient", "ntk", "length"])
+@pytest.mark.parametrize("fmt", ["table", "json", "latex"])
+def test_every_quantity_in_every_format(capsys, quantity, fmt):
+    argv = ["bounds", quantity, "--widths", "3,6,6,2", "--rank", "3", "--c", "0.9", "--bias-var", "0.2",
+            "--input", "1,-2,0.5", "--format", fmt]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    if fmt == "json":
+        assert json.loads(out)["quantity"] == quantity
+    elif fmt == "latex":
+        assert "\\toprule" in out
+    else:
+        assert "3-6-6-2" in out
+
+
+def test_symbolic_output_formats(capsys):
+    for fmt in ("table", "latex", "json"):
+        assert main(["bounds", "jacobian", "--widths", "3,8,8,2", "--rank", "3", "--c", "0.8", "--symbolic",
+                     "--format", fmt]) == 0
+        out = capsys.readouterr().out
+        assert "mean_lower" in out

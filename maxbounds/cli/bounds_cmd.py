@@ -59,6 +59,9 @@ def add_parser(commands):
                         help="input x as comma-separated numbers (default: the unit vector (1,...,1)/sqrt(n0))")
     parser.add_argument("--symbolic", action="store_true",
                         help="jacobian: print the mean bounds as sympy expressions (LaTeX with --format latex)")
+    parser.add_argument("--sweep", default=None, metavar="depth=2-10 | c=0.5,1,1/M",
+                        help="jacobian: a table of the bounds over depths (repeating the first hidden width, "
+                             "rank and scale) or over hidden-layer scales c")
     parser.add_argument("--format", choices=("table", "json", "latex"), default="table")
     parser.set_defaults(run=run)
     return parser
@@ -90,8 +93,8 @@ def compute(quantity: str, arch: Architecture, x=None, moments=()) -> dict:
 def _rows(result: dict) -> list[dict]:
     q = result["quantity"]
     if q in ("jacobian", "length"):
-        return [{"quantity": k, "lower": v.get("lower", float("nan")) if "lower" in v else "-",
-                 "upper": v["upper"]} for k, v in result.items() if isinstance(v, dict)]
+        return [{"quantity": k, "lower": v.get("lower", "-"), "upper": v["upper"]}
+                for k, v in result.items() if isinstance(v, dict)]
     if q == "ntk":
         rows = [{"layer": r["layer"], "lower": r["lower"], "upper": r["upper"]} for r in result["layers"]]
         return rows + [{"layer": "total", "lower": result["lower"], "upper": result["upper"]}]
@@ -101,11 +104,65 @@ def _rows(result: dict) -> list[dict]:
             for key in ("weight_nonzero", "weight_per_k", "weight_layer_sum", "bias_nonzero", "bias_per_k"):
                 rows.append({"layer": r["layer"], "quantity": key, "lower": r[key]["lower"], "upper": r[key]["upper"]})
         return rows
-    return [{"layer": r["layer"], "E||x_l||^2": r["mean"], "Var ||x_l||^2": r["variance"]} for r in result["layers"]]
+    return [{"layer": r["layer"], "mean_sq_norm": r["mean"], "var_sq_norm": r["variance"]} for r in result["layers"]]
+
+
+def sweep_architectures(arch: Architecture, spec: str) -> tuple[str, list]:
+    """``[(value, Architecture), ...]`` for ``depth=2-10`` or ``c=0.5,1,1/M``."""
+    from .._validate import MaxboundsValueError
+    from ._parse import rank_list
+
+    key, _, values = spec.partition("=")
+    key = key.strip()
+    if key == "depth":
+        try:
+            depths = rank_list(values)
+        except Exception:
+            raise MaxboundsValueError("sweep", f"expected depth=2-10 or depth=2,4,8, got {spec!r}") from None
+        if min(depths) < 2:
+            raise MaxboundsValueError("sweep", "a depth counts the output layer, so it must be >= 2")
+        if len(arch.widths) < 3:
+            raise MaxboundsValueError("sweep", "a depth sweep needs a hidden layer to repeat")
+        n0, n, nL = arch.widths[0], arch.widths[1], arch.widths[-1]
+        return "depth", [
+            (d, Architecture((n0, *[n] * (d - 1), nL), arch.ranks[0], arch.c[0], arch.c_out, arch.bias_var[0]))
+            for d in depths
+        ]
+    if key == "c":
+        items = [v.strip() for v in values.split(",") if v.strip()]
+        if not items:
+            raise MaxboundsValueError("sweep", f"expected c=0.5,1,1/M, got {spec!r}")
+        try:
+            return "c", [(item, arch.with_(c=item)) for item in items]
+        except MaxboundsValueError as error:
+            raise MaxboundsValueError("sweep", error.problem) from None
+    raise MaxboundsValueError("sweep", f"expected depth=... or c=..., got {spec!r}")
+
+
+def sweep_rows(arch: Architecture, spec: str) -> list[dict]:
+    """Rows of mean and second-moment bounds of ``||J u||^2`` over a sweep."""
+    key, archs = sweep_architectures(arch, spec)
+    rows = []
+    for value, a in archs:
+        b = jacobian.jacobian_moment_bounds(a)
+        rows.append({key: value if key == "depth" else f"{a.c[0]:.6g}",
+                     "mean_lower": b["mean"]["lower"], "mean_upper": b["mean"]["upper"],
+                     "second_lower": b["second_moment"]["lower"], "second_upper": b["second_moment"]["upper"]})
+    return rows
 
 
 def run(args) -> int:
     arch = architecture_from(args)
+    if args.sweep is not None:
+        from .._validate import MaxboundsValueError
+
+        if args.quantity != "jacobian":
+            raise MaxboundsValueError("sweep", "sweeps are available for 'bounds jacobian'")
+        rows = sweep_rows(arch, args.sweep)
+        caption = f"bounds on E||J u||^2 and E||J u||^4 over {args.sweep}: {arch.describe()}"
+        text = json.dumps(rows, indent=2) if args.format == "json" else render(rows, args.format, caption=caption)
+        sys.stdout.write(text + "\n")
+        return 0
     if args.symbolic:
         from ..laws import symbolic
 

@@ -55,13 +55,27 @@ def _exact(value, digits: int | None):
 
 def _latex_number(value, digits: int | None) -> str:
     text = _text(value, digits)
+    if not _is_number(value):
+        return text.replace("\\", "\\textbackslash{}").replace("_", "\\_").replace("&", "\\&").replace("%", "\\%")
     if "e" in text:
         mantissa, exponent = text.split("e")
         return f"${mantissa}\\times 10^{{{int(exponent)}}}$"
     return text
 
 
+_LATEX_NAMES = {
+    "mean_lower": r"$E[B_{\mathrm{lo}}]$", "mean_upper": r"$E[B_{\mathrm{up}}]$",
+    "second_lower": r"$E[B_{\mathrm{lo}}^2]$", "second_upper": r"$E[B_{\mathrm{up}}^2]$",
+    "mean_sq_norm": r"$E\|x_l\|^2$", "var_sq_norm": r"$\operatorname{Var}\|x_l\|^2$",
+    "depth": "$L$", "c": "$c$", "layer": "layer", "quantity": "quantity", "lower": "lower", "upper": "upper",
+}
+
+
 def _latex_header(name: str) -> str:
+    if name in _LATEX_NAMES:
+        return _LATEX_NAMES[name]
+    if not name.replace("_", "").isalnum():
+        return name.replace("_", "\\_").replace("^", "\\^{}").replace("|", "$|$")
     if name == "K":
         return "$K$"
     if name.startswith("inv_"):
