@@ -15,7 +15,9 @@ network.  Build one from Python::
     Architecture(widths=(3, 8, 8, 8, 2), ranks=3, c=0.8)
 
 or from the command line's strings with :meth:`Architecture.parse`
-(``--widths 3,8x3,2 --rank 3 --c 1/M``).
+(``--widths 3,8x3,2 --rank 3 --c 1/M``), or a convolutional network with
+:meth:`Architecture.convolutional` (``channels=(3, 16, 16), image=(32, 32),
+n_out=10, kernel_size=3``).
 """
 
 from __future__ import annotations
@@ -35,15 +37,21 @@ _NAMED_SCALES = ("1/M", "1/L", "1/S")
 
 
 @dataclasses.dataclass(frozen=True)
-class ConvSpec:
-    """A convolutional maxout layer: ``kernel_size x kernel_size`` kernels, 'same' padding.
+class ConvNet:
+    """The convolutional part of a network: channels per layer, image size, kernel sizes.
 
-    ``channels`` output channels on a ``height x width`` grid, so the layer
-    has ``channels * height * width`` units and fan-in ``kernel_size**2 * in_channels``.
+    ``channels = (C_0, ..., C_{L-1})`` on an ``image = (H, W)`` grid with
+    ``kernel_size[l-1] x kernel_size[l-1]`` kernels and 'same' padding, so layer
+    ``l`` has ``C_l * H * W`` units and fan-in ``kernel_size**2 * C_{l-1}``.
     """
 
-    kernel_size: int
-    channels: int
+    channels: tuple
+    image: tuple
+    kernel_size: tuple
+
+    def widths(self) -> tuple:
+        height, width = self.image
+        return tuple(C * height * width for C in self.channels)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,8 +80,9 @@ class Architecture:
     c: tuple
     c_out: float = 1.0
     bias_var: tuple = ()
+    conv: "ConvNet | None" = None
 
-    def __init__(self, widths, ranks=2, c=1.0, c_out=1.0, bias_var=0.0):
+    def __init__(self, widths, ranks=2, c=1.0, c_out=1.0, bias_var=0.0, conv=None):
         widths = _int_tuple(widths, "widths", lowest=1, highest=MAX_WIDTH)
         if len(widths) < 2:
             raise MaxboundsValueError("widths", "give at least an input and an output width, e.g. 3,8,2")
@@ -90,6 +99,33 @@ class Architecture:
         object.__setattr__(self, "c", scales)
         object.__setattr__(self, "c_out", c_out)
         object.__setattr__(self, "bias_var", betas)
+        if conv is not None:
+            if not isinstance(conv, ConvNet):
+                raise MaxboundsValueError("conv", "expected a ConvNet (use Architecture.convolutional)")
+            if conv.widths() != widths[:-1]:
+                raise MaxboundsValueError("conv", "the widths must be the channels times the image size")
+        object.__setattr__(self, "conv", conv)
+
+    @classmethod
+    def convolutional(cls, channels, image, n_out, kernel_size=3, ranks=2, c=1.0, c_out=1.0, bias_var=0.0):
+        r"""A convolutional maxout network: ``k x k`` kernels with 'same' padding, then a linear output.
+
+        ``channels = (C_0, C_1, ..., C_{L-1})`` (input channels first) on an
+        ``image = (H, W)`` grid; layer ``l`` has :math:`C_l H W` units and
+        fan-in :math:`k^2 C_{l-1}`; the output layer is fully connected from
+        the flattened last feature map to ``n_out`` outputs.
+        """
+        conv = ConvNet(
+            channels=_int_tuple(channels, "channels", 1, MAX_WIDTH),
+            image=_int_tuple(image, "image", 1, MAX_WIDTH),
+            kernel_size=_int_tuple(_per_layer(kernel_size, len(tuple(channels)) - 1, "kernel_size"),
+                                   "kernel_size", 1, MAX_WIDTH),
+        )
+        if len(conv.image) != 2:
+            raise MaxboundsValueError("image", "give the image size as (height, width)")
+        if len(conv.channels) < 2:
+            raise MaxboundsValueError("channels", "give the input channels and at least one hidden layer")
+        return cls(conv.widths() + (n_out,), ranks, c, c_out, bias_var, conv=conv)
 
     # -- derived quantities -------------------------------------------------
     @property
@@ -114,13 +150,23 @@ class Architecture:
         return self.c + (self.c_out,)
 
     def fan_in(self, layer: int) -> int:
-        """Fan-in of weight layer ``layer`` (1-based): ``n_{layer-1}``."""
+        """Fan-in of weight layer ``layer`` (1-based): ``n_{layer-1}``, or ``k^2 C_{layer-1}`` if convolutional."""
+        if self.conv is not None and layer < self.depth:
+            return self.conv.kernel_size[layer - 1] ** 2 * self.conv.channels[layer - 1]
         return self.widths[layer - 1]
+
+    def require_fully_connected(self, what: str) -> None:
+        """Raise a clear error if ``what`` is only derived for fully connected layers."""
+        if self.conv is not None:
+            raise MaxboundsValueError(
+                "conv", f"{what} is derived for fully connected layers; convolutional layers share their "
+                "weights across positions, so the layer factors are not independent"
+            )
 
     def with_(self, **changes) -> "Architecture":
         """A copy with some fields replaced (same validation)."""
         fields = {"widths": self.widths, "ranks": self.ranks, "c": self.c, "c_out": self.c_out,
-                  "bias_var": self.bias_var}
+                  "bias_var": self.bias_var, "conv": self.conv}
         fields.update(changes)
         return Architecture(**fields)
 

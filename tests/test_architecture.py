@@ -70,3 +70,36 @@ def test_parse_round_trip(widths, K, c):
     assert a.widths == tuple(widths)
     assert a.ranks == (K,) * (len(widths) - 2)
     assert all(v == c for v in a.c)
+
+
+def test_convolutional_networks_have_fan_in_k2_c():
+    arch = Architecture.convolutional(channels=(3, 16, 16), image=(32, 32), n_out=10, kernel_size=3, ranks=5,
+                                      c="1/M")
+    assert arch.widths == (3 * 1024, 16 * 1024, 16 * 1024, 10)
+    assert arch.fan_in(1) == 27 and arch.fan_in(2) == 144 and arch.fan_in(3) == 16 * 1024
+    assert arch.c == (1 / M(5),) * 2
+
+
+def test_bounds_refuse_convolutional_layers_clearly():
+    from maxbounds.laws import exact, jacobian
+
+    arch = Architecture.convolutional(channels=(3, 4), image=(5, 5), n_out=2)
+    for call in (lambda: jacobian.jacobian_bounds(arch), lambda: exact.activation_length_mean_var(arch, [1.0] * 75)):
+        with pytest.raises(MaxboundsValueError) as info:
+            call()
+        assert info.value.argument == "conv"
+
+
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        (dict(channels=(3,), image=(4, 4), n_out=2), "channels"),
+        (dict(channels=(3, 0), image=(4, 4), n_out=2), "channels"),
+        (dict(channels=(3, 4), image=(4,), n_out=2), "image"),
+        (dict(channels=(3, 4), image=(4, 4), n_out=2, kernel_size=0), "kernel_size"),
+    ],
+)
+def test_invalid_convolutional_specs(kwargs, argument):
+    with pytest.raises(MaxboundsValueError) as info:
+        Architecture.convolutional(**kwargs)
+    assert info.value.argument == argument

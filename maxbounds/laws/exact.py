@@ -813,6 +813,7 @@ def _span(layers):
 def _check_arch(arch):
     if not isinstance(arch, Architecture):
         raise MaxboundsValueError("arch", f"expected an Architecture, got {type(arch).__name__}")
+    arch.require_fully_connected("the exact law of the Gram chain")
     return arch
 
 

@@ -61,6 +61,7 @@ def log_delta_sq_bounds(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
     :math:`n_L` exactly.  Returned as two arrays indexed by ``l - 1``
     (suffix sums, so any depth costs O(L)).
     """
+    arch.require_fully_connected("the gradient bound")
     hidden = arch.depth - 1
     log_lo = np.array([math.log(c * constant("S", K)) for K, c in zip(arch.ranks, arch.c)])
     log_hi = np.array([math.log(c * constant("L", K)) for K, c in zip(arch.ranks, arch.c)])

@@ -63,6 +63,7 @@ class JacobianBound:
     """
 
     def __init__(self, arch: Architecture, side: str):
+        arch.require_fully_connected("the stochastic-order bound")
         if side not in _SIDES:
             raise MaxboundsValueError("side", f"expected 'lower' or 'upper', got {side!r}")
         self.arch = arch
