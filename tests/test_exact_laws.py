@@ -22,8 +22,8 @@ from scipy import special, stats
 
 from maxbounds import MaxboundsValueError
 from maxbounds.architecture import Architecture
-from maxbounds.constants import OutOfRangeError, gaussian_max_moment
 from maxbounds.constants import M as M_of
+from maxbounds.constants import OutOfRangeError, gaussian_max_moment
 from maxbounds.laws.exact import (
     activation_length_mean_closed_form,
     activation_length_mean_var,

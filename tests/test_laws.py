@@ -5,7 +5,7 @@ import pytest
 from scipy import integrate, stats
 
 from maxbounds import MaxboundsValueError
-from maxbounds.constants import L, M, S, chi2_max, chi2_min, chi2_max_moment, chi2_min_moment, gaussian_max
+from maxbounds.constants import L, M, S, chi2_max, chi2_max_moment, chi2_min, chi2_min_moment, gaussian_max
 
 LAWS = [gaussian_max, chi2_min, chi2_max]
 RANKS = [1, 2, 5, 50]

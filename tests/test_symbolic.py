@@ -8,8 +8,7 @@ import pytest
 import sympy as sp
 from scipy.stats import multivariate_normal
 
-from maxbounds.constants import L, M, S, chi2_min_moment, gaussian_max_moment
-from maxbounds.constants import symbolic
+from maxbounds.constants import L, M, S, chi2_min_moment, gaussian_max_moment, symbolic
 from maxbounds.constants.symbolic import (
     CLOSED_FORM_MAX_K,
     L_closed,

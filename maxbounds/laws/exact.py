@@ -69,6 +69,7 @@ from .._validate import MAX_ORDER, MaxboundsValueError
 from ..architecture import Architecture
 from ..constants import _double, _quantiles
 from ..constants.moments import OutOfRangeError, gaussian_max_moment
+from .sums import iid_sum_log_moment
 
 __all__ = [
     "GramChainSamples",
@@ -554,49 +555,18 @@ def _log_binom(k):
     return special.gammaln(k + 1) - special.gammaln(j + 1) - special.gammaln(k - j + 1)
 
 
-def _log_convolve(a, b):
-    """Log-moments of ``X + Y`` from those of independent ``X`` and ``Y``: binomial expansion."""
-    T = len(a) - 1
-    out = np.empty(T + 1)
-    for k in range(T + 1):
-        out[k] = _logsumexp(_log_binom(k) + a[: k + 1] + b[k::-1])
-    return out
-
-
-@lru_cache(maxsize=256)
-def _log_xi_sq_moments(K, order):
-    r"""``log E[Xi^{2j}]``, ``j = 0..order`` (exact double factorials for ``K = 1``)."""
-    j = np.arange(order + 1)
-    if K == 1:
-        return special.gammaln(2 * j + 1) - j * math.log(2.0) - special.gammaln(j + 1)  # (2j-1)!!
-    return np.log(np.asarray(gaussian_max_moment(K, 2 * j), dtype=float))
-
-
-@lru_cache(maxsize=1024)
 def _log_sum_moments(n, K, order):
-    """Log-moments of ``sum_{i<=n} Xi_i^2`` by binary powering of the binomial convolution."""
-    base = _log_xi_sq_moments(K, order)
-    result = np.full(order + 1, -np.inf)
-    result[0] = 0.0  # the empty sum is 0
-    while n:
-        if n & 1:
-            result = _log_convolve(result, base)
-        n >>= 1
-        if n:
-            base = _log_convolve(base, base)
-    result.setflags(write=False)
-    return result
+    """Log-moments ``t = 0..order`` of ``sum_{i<=n} Xi_i^2`` (from :mod:`maxbounds.laws.sums`)."""
+    return np.asarray(iid_sum_log_moment("gaussian_max_sq", K, n, np.arange(order + 1.0)), dtype=float)
 
 
 def sum_sq_max_moments(n, K, order=2, *, log=False):
     r"""Moments :math:`E[(\sum_{i=1}^n \Xi_i^2)^t]`, :math:`t = 0, \dots,` ``order``.
 
     :math:`\Xi_i` are i.i.d. largest-of-``K`` standard normals, so
-    :math:`E[\Xi_i^{2j}] = M_{2j}(K)`.  The moments of a sum of independent
-    variables follow from the binomial expansion
-    :math:`E[(X+Y)^k] = \sum_j \binom{k}{j} E[X^j] E[Y^{k-j}]`, applied by
-    binary powering (:math:`O(\text{order}^2 \log n)` operations).  Every
-    term is positive, so nothing cancels, and the work is done in log-space.
+    :math:`E[\Xi_i^{2j}] = M_{2j}(K)`.  The moments of the sum are computed
+    by :func:`maxbounds.laws.sums.iid_sum_log_moment` (one place for moments
+    of sums of i.i.d. order statistics), in log-space.
     For ``K = 1`` the sum is :math:`\chi^2_n`, with moments
     :math:`2^t\Gamma(n/2+t)/\Gamma(n/2)`.
 

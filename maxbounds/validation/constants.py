@@ -21,8 +21,16 @@ from functools import partial
 
 import numpy as np
 
-from ..constants import asymptotic_error_bound, asymptotic_moment
-from ..constants import chi2_max, chi2_max_moment, chi2_min, chi2_min_moment, gaussian_max, gaussian_max_moment
+from ..constants import (
+    asymptotic_error_bound,
+    asymptotic_moment,
+    chi2_max,
+    chi2_max_moment,
+    chi2_min,
+    chi2_min_moment,
+    gaussian_max,
+    gaussian_max_moment,
+)
 from .checks import Check, relative_error
 
 SUITE = "constants"
