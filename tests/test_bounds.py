@@ -280,3 +280,37 @@ def test_symbolic_output_formats(capsys):
                      "--format", fmt]) == 0
         out = capsys.readouterr().out
         assert "mean_lower" in out
+
+
+def test_relu_reference_from_the_command_line(capsys):
+    assert main(["bounds", "jacobian", "--widths", "4,10,10,3", "--c", "2", "--relu", "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert rel(out["relu_reference"]["mean"], 3 / 4) <= 1e-12
+
+
+def test_symbolic_and_relu_only_for_the_jacobian(capsys):
+    for flag in ("--symbolic", "--relu"):
+        assert main(["bounds", "ntk", "--widths", "3,8,2", flag]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and flag in err
+
+
+def test_relu_law_against_explicit_relu_networks():
+    # explicit random ReLU networks (weights drawn, units switched by the sign of their input):
+    # the first two moments of ||J u||^2 match the law, |z| <= 4.5 (false-failure rate 6.8e-6 each)
+    rng = np.random.default_rng(2)
+    n = 60_000
+    law = jacobian.ReLUJacobianLaw(Architecture((4, 10, 10, 3), c=2.0))
+    x0, u = np.array([0.3, -1.0, 2.0, 0.5]), np.array([1.0, 0.0, 0.0, 0.0])
+    W1 = rng.normal(0, math.sqrt(2 / 4), (n, 10, 4))
+    W2 = rng.normal(0, math.sqrt(2 / 10), (n, 10, 10))
+    W3 = rng.normal(0, math.sqrt(1 / 10), (n, 3, 10))
+    h1 = W1 @ x0
+    h2 = np.einsum("nij,nj->ni", W2, np.maximum(h1, 0))
+    v = (W1 @ u) * (h1 > 0)
+    v = np.einsum("nij,nj->ni", W2, v) * (h2 > 0)
+    v = np.einsum("nij,nj->ni", W3, v)
+    s = (v**2).sum(axis=1)
+    for sample, exact_value in ((s, law.mean()), (s**2, law.moment(2))):
+        z = abs(sample.mean() - exact_value) / (sample.std(ddof=1) / math.sqrt(n))
+        assert z < 4.5

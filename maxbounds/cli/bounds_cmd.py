@@ -59,6 +59,8 @@ def add_parser(commands):
                         help="input x as comma-separated numbers (default: the unit vector (1,...,1)/sqrt(n0))")
     parser.add_argument("--symbolic", action="store_true",
                         help="jacobian: print the mean bounds as sympy expressions (LaTeX with --format latex)")
+    parser.add_argument("--relu", action="store_true",
+                        help="jacobian: also print the exact law of a ReLU network of the same widths and scales")
     parser.add_argument("--sweep", default=None, metavar="depth=2-10 | c=0.5,1,1/M",
                         help="jacobian: a table of the bounds over depths (repeating the first hidden width, "
                              "rank and scale) or over hidden-layer scales c")
@@ -73,11 +75,15 @@ def _input(args, arch):
     return parse_vector(args.input, "input", arch.n_in)
 
 
-def compute(quantity: str, arch: Architecture, x=None, moments=()) -> dict:
+def compute(quantity: str, arch: Architecture, x=None, moments=(), relu: bool = False) -> dict:
     """The result printed by ``maxbounds bounds QUANTITY`` as a JSON-ready dict."""
     header = {"quantity": quantity, "architecture": arch.describe()}
     if quantity == "jacobian":
-        return {**header, **jacobian.jacobian_moment_bounds(arch, moments=moments)}
+        result = {**header, **jacobian.jacobian_moment_bounds(arch, moments=moments)}
+        if relu:
+            law = jacobian.ReLUJacobianLaw(arch)
+            result["relu_reference"] = {"mean": law.mean(), "second_moment": law.moment(2), "variance": law.var()}
+        return result
     if quantity == "length":
         return {**header, **gradients.length_bounds(arch)}
     if quantity == "gradient":
@@ -93,8 +99,10 @@ def compute(quantity: str, arch: Architecture, x=None, moments=()) -> dict:
 def _rows(result: dict) -> list[dict]:
     q = result["quantity"]
     if q in ("jacobian", "length"):
-        return [{"quantity": k, "lower": v.get("lower", "-"), "upper": v["upper"]}
-                for k, v in result.items() if isinstance(v, dict)]
+        rows = [{"quantity": k, "lower": v.get("lower", "-"), "upper": v["upper"]}
+                for k, v in result.items() if isinstance(v, dict) and "upper" in v]
+        relu = result.get("relu_reference", {})
+        return rows + [{"quantity": f"relu_{k} (exact)", "lower": v, "upper": v} for k, v in relu.items()]
     if q == "ntk":
         rows = [{"layer": r["layer"], "lower": r["lower"], "upper": r["upper"]} for r in result["layers"]]
         return rows + [{"layer": "total", "lower": result["lower"], "upper": result["upper"]}]
@@ -153,6 +161,12 @@ def sweep_rows(arch: Architecture, spec: str) -> list[dict]:
 
 def run(args) -> int:
     arch = architecture_from(args)
+    from .._validate import MaxboundsValueError
+
+    if args.symbolic and args.quantity != "jacobian":
+        raise MaxboundsValueError("symbolic", "symbolic output is available for 'bounds jacobian'")
+    if args.relu and args.quantity != "jacobian":
+        raise MaxboundsValueError("relu", "the ReLU reference law is printed by 'bounds jacobian --relu'")
     if args.sweep is not None:
         from .._validate import MaxboundsValueError
 
@@ -178,7 +192,7 @@ def run(args) -> int:
         sys.stdout.write(text + "\n")
         return 0
     x = _input(args, arch)
-    result = compute(args.quantity, arch, x, args.moment)
+    result = compute(args.quantity, arch, x, args.moment, relu=args.relu)
     if args.format == "json":
         sys.stdout.write(json.dumps(result, indent=2) + "\n")
     else:
