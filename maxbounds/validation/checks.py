@@ -10,9 +10,12 @@ from collections.abc import Callable, Iterator
 class Check:
     """One comparison of a maxbounds value with an independent reference.
 
-    ``kind`` is ``"relative"`` (``discrepancy`` = relative error, must be
-    ``<= tolerance``) or ``"z"`` (``discrepancy`` = ``abs(estimate - exact)`` /
-    standard error, must be ``<= tolerance``).
+    ``kind`` is ``"relative"`` (``discrepancy`` = relative error), ``"z"``
+    (``discrepancy`` = ``abs(estimate - exact)`` / standard error, or for
+    bounds the number of standard errors outside ``[reference,
+    reference_upper]``) or ``"ks"`` (two-sample Kolmogorov-Smirnov statistic
+    against its critical value); in every case the check passes when
+    ``discrepancy <= tolerance``.
     """
 
     suite: str
@@ -25,6 +28,7 @@ class Check:
     kind: str
     discrepancy: float
     tolerance: float
+    reference_upper: float | None = None
 
     @property
     def passed(self) -> bool:
@@ -42,9 +46,9 @@ def relative_error(value, reference) -> float:
 
 
 def _suites() -> dict[str, Callable[[], Iterator[Callable[[], Check]]]]:
-    from . import constants
+    from . import constants, network
 
-    return {"constants": constants.checks}
+    return {"constants": constants.checks, "network": network.checks}
 
 
 def suite_names() -> list[str]:

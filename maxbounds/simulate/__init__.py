@@ -1,0 +1,15 @@
+"""Numba Monte Carlo estimators (MATH.md section 3): the Gram chain and explicit random networks.
+
+* :func:`chain_samples`: the exact Gram chain, :math:`O(n_l)` work per layer and sample;
+* :func:`explicit_samples`: networks with explicitly drawn weights (maxout or ReLU),
+  :math:`O(K_l n_l n_{l-1})` per layer and sample.
+
+Both run samples in parallel and are reproducible from one integer seed
+whatever the number of threads; both return
+:class:`maxbounds.laws.exact.GramChainSamples`.  See ``docs/simulate.md``.
+"""
+
+from .chain import chain_samples
+from .explicit import explicit_samples
+
+__all__ = ["chain_samples", "explicit_samples"]

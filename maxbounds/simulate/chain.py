@@ -1,0 +1,135 @@
+r"""The Gram chain of MATH.md section 3, compiled with Numba.
+
+:func:`chain_samples` samples the same law as the NumPy reference
+:func:`maxbounds.laws.exact.gram_chain_samples`: layer :math:`l` maps the
+state :math:`(\lVert x_{l-1}\rVert^2, \lVert u_{l-1}\rVert^2, \cos\angle(x_{l-1}, u_{l-1}))`
+through three draws, :math:`A = \sum_{i\le n_l}\Xi_{l,i}^2` (one uniform per
+unit), :math:`g\sim N(0,1)` and :math:`\chi\sim\chi^2_{n_l-1}` (a sum of
+:math:`n_l-1` squared normals), so each layer costs :math:`O(n_l)` per sample.
+Samples run in parallel (``prange``); sample ``s`` reads its own random stream
+derived from ``(seed, s)`` (see :mod:`maxbounds.simulate._kernels`), so the
+same seed gives the same numbers bit for bit whatever the thread count.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .._validate import MaxboundsValueError
+from ..architecture import Architecture
+from ..laws.exact import GramChainSamples
+from . import _kernels
+
+__all__ = ["MAX_SAMPLES", "chain_samples"]
+
+#: Largest number of samples accepted in one call.
+MAX_SAMPLES = 10**9
+_MAX_SEED = 2**64 - 1
+
+
+def chain_samples(arch, x, u, samples, seed, *, per_layer=False) -> GramChainSamples:
+    r"""Sample :math:`\lVert J_N(x)u\rVert^2` (and optionally every layer's state) from the Gram chain.
+
+    Parameters
+    ----------
+    arch : Architecture
+        A fully connected architecture.
+    x : array_like, shape (n_0,)
+        The input.
+    u : array_like, shape (n_0,)
+        The direction, non-zero; normalised to unit length.
+    samples : int
+        Number of independent networks, ``1..10**9``.
+    seed : int
+        In ``0..2**64-1``.  Sample ``s`` depends only on ``(seed, s)``: the
+        first ``m`` samples of a call are those of any larger call.
+    per_layer : bool
+        Record layers ``0..L`` (``||x_l||^2``, ``||u_l||^2``, ``cos``,
+        ``rho_l`` = the paper's ``cos gamma_l`` when ``beta_l = c_l/n_{l-1}``);
+        otherwise only the output layer ``L``.
+
+    Returns
+    -------
+    GramChainSamples
+        With ``method="numba-chain"``; ``.jacobian_sq_norm`` holds one value
+        per sample, ``.sq_norm_x``, ``.sq_norm_u``, ``.abs_cos_gamma`` the
+        recorded layers (rows).
+    """
+    arch, x, u, samples, seed, per_layer = check_args(arch, x, u, samples, seed, per_layer)
+    widths, ranks, log_scale, log_beta = layer_arrays(arch)
+    state0 = np.array(_initial_state(x, u))
+    rows = arch.depth + 1 if per_layer else 1
+    out = np.empty((6, rows, samples))
+    _kernels.chain_kernel(state0, widths, ranks, log_scale, log_beta, samples, np.uint64(seed), per_layer, out)
+    return _result(arch, out, per_layer, "numba-chain")
+
+
+# ---------------------------------------------------------------------------
+# shared by chain and explicit
+# ---------------------------------------------------------------------------
+def layer_arrays(arch, ranks=None):
+    """``widths`` (L+1), ``ranks``, ``log(c_l/n_{l-1})``, ``log beta_l`` (L each); the output has rank 1."""
+    L = arch.depth
+    widths = np.asarray(arch.widths, dtype=np.int64)
+    if ranks is None:
+        ranks = tuple(arch.ranks) + (1,)
+    ranks = np.asarray(ranks, dtype=np.int64)
+    scales = arch.scales()
+    log_scale = np.array([math.log(scales[l] / arch.widths[l]) for l in range(L)])
+    log_beta = np.array([math.log(b) if b > 0 else -math.inf for b in arch.bias_var])
+    return widths, ranks, log_scale, log_beta
+
+
+def _initial_state(x, u):
+    xx, uu, xu = float(x @ x), float(u @ u), float(x @ u)
+    log_xx = math.log(xx) if xx > 0 else -math.inf
+    log_uu = math.log(uu)
+    if xx == 0:
+        return log_xx, log_uu, 0.0, 1.0
+    rejection = x - xu / uu * u
+    cos, sin_sq = xu / math.sqrt(xx * uu), float(rejection @ rejection) / xx
+    total = cos * cos + sin_sq
+    return log_xx, log_uu, min(max(cos / math.sqrt(total), -1.0), 1.0), min(sin_sq / total, 1.0)
+
+
+def _result(arch, out, per_layer, method):
+    layers = tuple(range(arch.depth + 1)) if per_layer else (arch.depth,)
+    return GramChainSamples(arch, layers, *out, method=method)
+
+
+def _vector(value, argument, length):
+    if isinstance(value, bool):
+        raise MaxboundsValueError(argument, "expected numbers, not a boolean")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise MaxboundsValueError(argument, f"expected real numbers, got {value!r}") from None
+    if arr.ndim != 1 or arr.size != length:
+        raise MaxboundsValueError(argument, f"need a vector of length n_0 = {length}, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise MaxboundsValueError(argument, "must be finite (no NaN or infinity)")
+    return np.ascontiguousarray(arr)
+
+
+def check_args(arch, x, u, samples, seed, per_layer):
+    """Validate the common arguments; return them normalised (``u`` of unit length)."""
+    if not isinstance(arch, Architecture):
+        raise MaxboundsValueError("arch", f"expected an Architecture, got {type(arch).__name__}")
+    arch.require_fully_connected("the Numba simulators")
+    x = _vector(x, "x", arch.n_in)
+    u = _vector(u, "u", arch.n_in)
+    scale = float(np.max(np.abs(u)))
+    if scale == 0.0:
+        raise MaxboundsValueError("u", "the direction must be non-zero")
+    u = u / scale
+    u = u / math.sqrt(float(u @ u))
+    if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or not 1 <= samples <= MAX_SAMPLES:
+        raise MaxboundsValueError("samples", f"must be an integer between 1 and {MAX_SAMPLES}, got {samples!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= _MAX_SEED:
+        raise MaxboundsValueError("seed", f"must be an integer in 0..2**64-1, got {seed!r}")
+    if not isinstance(per_layer, (bool, np.bool_)):
+        raise MaxboundsValueError("per_layer", f"expected True or False, got {per_layer!r}")
+    return arch, x, u, int(samples), int(seed), bool(per_layer)
