@@ -190,21 +190,56 @@ def correlation(log_xx, log_vv, cos, sin_sq, log_scale, log_beta):
 
 
 @_jit
+def standard_gamma(state, a):
+    r"""A Gamma(a, 1) variate, ``a > 0``: Marsaglia and Tsang's squeeze-free rejection method.
+
+    For :math:`a \ge 1`, with :math:`d = a - 1/3`, :math:`c = 1/\sqrt{9d}`,
+    propose :math:`V = (1 + cZ)^3` (``Z`` normal) and accept when
+    :math:`\log U < Z^2/2 + d - dV + d\log V`; return :math:`dV`.  For
+    :math:`a < 1` use :math:`\Gamma(a) = \Gamma(a + 1)\,U^{1/a}`.  Exact
+    (a rejection sampler); about 1.02 to 1.05 proposals per draw.
+    """
+    boost = 1.0
+    if a < 1.0:
+        boost = math.exp(math.log(uniform(state)) / a)
+        a += 1.0
+    d = a - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        z = normal(state)
+        v = 1.0 + c * z
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        if math.log(uniform(state)) < 0.5 * z * z + d - d * v + d * math.log(v):
+            return d * v * boost
+
+
+@_jit
+def chi_square(state, k):
+    r""":math:`\chi^2_k = 2\,\Gamma(k/2)` for an integer ``k >= 0`` (0 for ``k = 0``): :math:`O(1)` work."""
+    if k <= 0:
+        return 0.0
+    return 2.0 * standard_gamma(state, 0.5 * k)
+
+
+@_jit
 def draw_layer(state, n, K):
     r"""The three draws of one layer: :math:`A = \sum_{i\le n}\Xi_i^2`, :math:`g \sim N(0,1)`, :math:`\chi \sim \chi^2_{n-1}`.
 
-    ``n`` uniforms for the maxima, one for ``g`` and ``n - 1`` normals for
-    :math:`\chi`: :math:`O(n)` work.
+    ``n`` uniforms for the maxima (for ``K = 1``, where :math:`A \sim \chi^2_n`,
+    one gamma draw instead), one normal for ``g`` and one gamma draw for
+    :math:`\chi`: :math:`O(n)` work for maxout layers, :math:`O(1)` for linear ones.
     """
-    A = 0.0
-    for _ in range(n):
-        xi = gaussian_max(state, K)
-        A += xi * xi
+    if K == 1:
+        A = chi_square(state, n)
+    else:
+        A = 0.0
+        for _ in range(n):
+            xi = gaussian_max(state, K)
+            A += xi * xi
     g = normal(state)
-    chi = 0.0
-    for _ in range(n - 1):
-        h = normal(state)
-        chi += h * h
+    chi = chi_square(state, n - 1)
     return A, g, chi
 
 
