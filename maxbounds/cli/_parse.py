@@ -56,3 +56,10 @@ def positive_int(text: str) -> int:
     if not _INT.match(text) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
     return int(text)
+
+
+def nonnegative_int(text: str) -> int:
+    """Parse an integer ``>= 0`` (a seed)."""
+    if not _INT.match(text) or int(text) >= 2**64:
+        raise argparse.ArgumentTypeError(f"expected an integer between 0 and 2**64 - 1, got {text!r}")
+    return int(text)

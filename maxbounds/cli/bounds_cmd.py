@@ -17,9 +17,9 @@ HELP = "Bounds and exact laws of gradients at initialisation for a maxout archit
 QUANTITIES = ("jacobian", "activation", "gradient", "ntk", "length")
 
 
-def add_architecture_options(parser):
+def add_architecture_options(parser, required: bool = True):
     """The options that describe an :class:`~maxbounds.architecture.Architecture`."""
-    parser.add_argument("--widths", required=True, metavar="N0,N1,...,NL",
+    parser.add_argument("--widths", required=required, metavar="N0,N1,...,NL",
                         help="layer widths, input first, output last; 8x3 repeats a width (3,8x3,2)")
     parser.add_argument("--rank", "-K", default="2", metavar="K",
                         help="rank of every hidden layer, or one per hidden layer (2,3,5); default 2")

@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
+import numpy as np
+
 from ..report import render
-from ..validation import run_suite, suite_names
+from ..validation import run_suite, single, suite_names
+from ._parse import nonnegative_int, positive_int
 from ._progress import progress_bar
+from .bounds_cmd import add_architecture_options, architecture_from, parse_vector
 
 HELP = "Check every computed quantity against an independent computation."
 
 
 def add_parser(commands):
-    parser = commands.add_parser("validate", help=HELP, description=HELP)
+    parser = commands.add_parser(
+        "validate", help=HELP,
+        description=HELP + " With no QUANTITY, runs the default suite; with one, checks that estimator "
+        "against its theory for the architecture given.",
+    )
+    parser.add_argument("quantity", nargs="?", choices=single.QUANTITIES, default=None,
+                        help="check one estimator for the architecture given (needs --widths)")
+    add_architecture_options(parser, required=False)
+    parser.add_argument("--input", default=None, metavar="X",
+                        help="input x, comma-separated (default: (1,...,1)/sqrt(n0))")
+    parser.add_argument("--direction", default=None, metavar="U",
+                        help="direction u, comma-separated, normalised (default: e_1)")
+    parser.add_argument("--samples", type=positive_int, default=100_000, metavar="N",
+                        help="number of random networks (default 100000)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument("--method", choices=("chain", "explicit"), default="chain",
+                        help="the exact Gram chain (fast) or explicitly drawn networks")
+    parser.add_argument("--plot", default=None, metavar="FILE.png", help="draw the estimate against the theory")
     parser.add_argument(
         "--suite", choices=suite_names(), action="append", default=None,
         help="run only this suite (repeatable); default: all suites",
@@ -50,7 +72,55 @@ def _row(check) -> dict:
     }
 
 
+def _run_single(args) -> int:
+    from .._validate import MaxboundsValueError
+
+    if args.widths is None:
+        raise MaxboundsValueError("widths", f"'validate {args.quantity}' needs --widths, e.g. --widths 3,8,8,2")
+    if args.plot is not None and not args.plot.lower().endswith(".png"):
+        raise MaxboundsValueError("plot", f"the plot is written as PNG; give a FILE.png, got {args.plot!r}")
+    if args.plot is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.plot))):
+        raise MaxboundsValueError("plot", f"the folder of {args.plot!r} does not exist")
+    arch = architecture_from(args)
+    x = (np.full(arch.n_in, 1 / np.sqrt(arch.n_in)) if args.input is None
+         else parse_vector(args.input, "input", arch.n_in))
+    u = np.eye(arch.n_in)[0] if args.direction is None else parse_vector(args.direction, "direction", arch.n_in)
+    if not np.any(u):
+        raise MaxboundsValueError("direction", "the direction must not be zero")
+    result = single.run(args.quantity, arch, x, u, args.samples, args.seed, args.method)
+    ok = single.passed(result)
+    if args.format == "json":
+        sys.stdout.write(json.dumps({**result, "passed": ok}, indent=2) + "\n")
+    else:
+        sys.stdout.write(f"validate {args.quantity}: {arch.describe()}; {args.method}, "
+                         f"{args.samples} samples, seed {args.seed}\n")
+        sys.stdout.write(render(_single_rows(result), "table") + "\n")
+        sys.stdout.write(f"validate {args.quantity}: {'passed' if ok else 'FAILED'}\n")
+    if args.plot is not None:
+        from ..report.plots import plot_validation
+
+        plot_validation(result, args.plot)
+    return 0 if ok else 1
+
+
+def _single_rows(result: dict) -> list[dict]:
+    def row(label, r):
+        theory = (r["exact"] if r.get("exact") is not None else
+                  f"[{r['bounds']['lower']:.6g}, {r['bounds']['upper']:.6g}]" if "bounds" in r else
+                  f"{r['reference']['method']}: {r['reference']['mean']:.6g} +- {r['reference']['stderr']:.2g}")
+        est = r["estimate"]
+        return {"quantity": label, "estimate": est["mean"], "stderr": est["stderr"], "theory": theory,
+                "z": f"{r['z']:.2f}", "verdict": r["verdict"]}
+
+    if "layers" in result:
+        name = {"activation": "E||x_l||^2", "cosine": "E|cos gamma_l|"}[result["quantity"]]
+        return [row(f"{name}, l={r['layer']}", r) for r in result["layers"]]
+    return [row(label, result[key]) for key, label in (("mean", "E||Ju||^2"), ("second_moment", "E||Ju||^4"))]
+
+
 def run(args) -> int:
+    if args.quantity is not None:
+        return _run_single(args)
     names = args.suite or suite_names()
     start = time.perf_counter()
     with progress_bar("validating", enabled=not args.quiet) as progress:

@@ -1,0 +1,64 @@
+"""Pictures of validation results (matplotlib, written atomically as PNG)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+
+
+def _save(fig, path) -> None:
+    """Write ``fig`` to ``path`` through a temporary file, so no half-written file is left."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=folder)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def plot_validation(result: dict, path) -> None:
+    """Estimates with 95% intervals beside the bounds or exact values of ``result``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker  # noqa: F401
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    q = result["quantity"]
+    if q == "jacobian":
+        names = ["mean", "second_moment"]
+        for i, name in enumerate(names):
+            r = result[name]
+            est = r["estimate"]
+            lo, hi = r["bounds"]["lower"], r["bounds"]["upper"]
+            ax.errorbar([i], [est["mean"]], yerr=[[est["mean"] - est["interval"][0]], [est["interval"][1] - est["mean"]]],
+                        fmt="o", color="C0", capsize=4, label="estimate, 95% interval" if i == 0 else None)
+            ax.vlines(i + 0.15, lo, hi, color="C1", lw=3, label="bounds" if i == 0 else None)
+        ax.set_xticks(range(len(names)), ["E||Ju||^2", "E||Ju||^4"])
+        ax.set_yscale("log")
+        ax.set_xlim(-0.5, len(names) - 0.5)
+    else:
+        layers = np.array([r["layer"] for r in result["layers"]])
+        means = np.array([r["estimate"]["mean"] for r in result["layers"]])
+        half = np.array([r["estimate"]["interval"][1] - r["estimate"]["mean"] for r in result["layers"]])
+        ax.errorbar(layers, means, yerr=half, fmt="o", capsize=3, label=f"{result['method']} estimate, 95% interval")
+        if q == "activation":
+            ax.plot(layers, [r["exact"] for r in result["layers"]], "k_", ms=14, mew=2, label="exact mean")
+            ax.set_ylabel("E||x_l||^2")
+        else:
+            ref = result["layers"][0]["reference"]["method"]
+            ax.plot(layers, [r["reference"]["mean"] for r in result["layers"]], "k_", ms=14, mew=2,
+                    label=f"{ref} estimate")
+            ax.set_ylabel("E|cos gamma_l|")
+        ax.set_xlabel("layer")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_title(f"{q}: {result['architecture']}", fontsize=9)
+    ax.legend(fontsize=8)
+    _save(fig, path)
+    plt.close(fig)

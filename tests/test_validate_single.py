@@ -1,0 +1,71 @@
+"""``maxbounds validate QUANTITY``: one estimator against its theory."""
+
+import json
+import os
+
+import pytest
+
+from maxbounds.cli.main import main
+
+ARCH = ["--widths", "3,8,8,8,2", "--rank", "3", "--c", "0.8", "--bias-var", "0.3"]
+
+
+def run(capsys, argv):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("method", ["chain", "explicit"])
+def test_jacobian_inside_bounds_json(capsys, method):
+    # the acceptance architecture of the Monte Carlo issue; verdicts at 4.5 standard errors
+    code, out, _ = run(capsys, ["validate", "jacobian", *ARCH, "--samples", "20000", "--seed", "3",
+                                "--method", method, "--format", "json"])
+    result = json.loads(out)
+    assert code == 0 and result["passed"]
+    assert {"estimate", "bounds", "exact", "verdict"} <= set(result["mean"])
+    assert result["mean"]["verdict"] == "inside" and result["mean"]["exact"] is None
+
+
+def test_rank_one_is_compared_with_the_exact_law(capsys):
+    code, out, _ = run(capsys, ["validate", "jacobian", "--widths", "3,8,8,2", "--rank", "1", "--samples", "50000",
+                                "--format", "json"])
+    mean = json.loads(out)["mean"]
+    assert code == 0 and mean["exact"] is not None and mean["verdict"] == "agrees"  # |z| <= 4.5
+
+
+def test_activation_and_cosine_and_plot(capsys, tmp_path):
+    for quantity in ("activation", "cosine"):
+        path = tmp_path / f"{quantity}.png"
+        code, out, _ = run(capsys, ["validate", quantity, *ARCH, "--samples", "20000", "--plot", str(path)])
+        assert code == 0 and "passed" in out
+        assert path.stat().st_size > 1000 and os.listdir(tmp_path).count(path.name) == 1
+
+
+def test_same_seed_same_numbers(capsys):
+    argv = ["validate", "jacobian", *ARCH, "--samples", "5000", "--seed", "9", "--format", "json"]
+    first = run(capsys, argv)[1]
+    assert run(capsys, argv)[1] == first
+    other = run(capsys, argv[:-4] + ["--seed", "10", "--format", "json"])[1]
+    assert other != first
+
+
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["validate", "jacobian"], "--widths"),
+        (["validate", "jacobian", "--widths", "3,8,2", "--direction", "0,0,0"], "--direction"),
+        (["validate", "jacobian", "--widths", "3,8,2", "--input", "1,2"], "--input"),
+        (["validate", "jacobian", "--widths", "3,8,2", "--samples", "0"], "--samples"),
+        (["validate", "jacobian", "--widths", "3,8,2", "--seed", "-1"], "--seed"),
+        (["validate", "jacobian", "--widths", "3,8,2", "--plot", "/no/such/folder/x.png"], "--plot"),
+        (["validate", "jacobian", "--widths", "3,8,2", "--plot", "out.pdf"], "--plot"),
+        (["validate", "jacobian", "--widths", "3,8,2", "--c", "0"], "--c"),
+    ],
+)
+def test_bad_input(capsys, argv, option):
+    code, out, err = run(capsys, argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and option in err
