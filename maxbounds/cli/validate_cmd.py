@@ -51,7 +51,7 @@ def add_parser(commands):
 _SCOPE = {
     "constants": "the order-statistic constants (moments, laws, samplers)",
     "network": "on one default network (3-8-8-8-2, K=3, c=0.8, beta=0.3), the Jacobian bounds and the exact "
-               "laws by simulation (NumPy Gram chain and explicit networks)",
+               "laws by simulation (NumPy Gram chain and explicit networks), and the Numba samplers against them",
 }
 _NOT_YET = "the gradient, NTK and curve-length estimators are not yet part of the suite"
 

@@ -12,7 +12,9 @@ Gram chain (MATH.md section 3) and from explicitly drawn networks
 * chain and explicit samples of ``||J u||^2`` have the same law: two-sample
   Kolmogorov-Smirnov statistic below its critical value at level 1e-4;
 * rank 1 (a linear network): the chain's mean of ``||J u||^2`` equals the
-  common value of both bounds.
+  common value of both bounds;
+* the Numba samplers of :mod:`maxbounds.simulate` (chain and explicit) give
+  the law of the NumPy reference chain (two-sample KS at level 1e-4).
 """
 
 from __future__ import annotations
@@ -75,15 +77,28 @@ def _activation_check(method: str, layer: int) -> Check:
                  f"{method} sampler, {est.n} draws, stderr {est.stderr:.2g}", "z", result["z"], Z_TOLERANCE)
 
 
-def _ks_check() -> Check:
+def _ks(name: str, a, b) -> Check:
     from scipy import stats
 
-    a, b = _samples("chain", 3).jacobian_sq_norm, _samples("explicit", 3).jacobian_sq_norm
     statistic = stats.ks_2samp(a, b).statistic
     n, m = a.size, b.size
     critical = math.sqrt(-math.log(KS_LEVEL / 2) / 2) * math.sqrt((n + m) / (n * m))
-    return Check(SUITE, "chain and explicit laws of ||J u||^2 agree", 3, 1.0, float(statistic), 0.0,
+    return Check(SUITE, name, 3, 1.0, float(statistic), 0.0,
                  f"two-sample KS, {n} vs {m} draws, level {KS_LEVEL:g}", "ks", float(statistic), critical)
+
+
+def _ks_check() -> Check:
+    a, b = _samples("chain", 3).jacobian_sq_norm, _samples("explicit", 3).jacobian_sq_norm
+    return _ks("chain and explicit laws of ||J u||^2 agree", a, b)
+
+
+def _numba_check(method: str) -> Check:
+    from ..simulate import chain_samples, explicit_samples
+
+    x, u = _inputs()
+    sampler = chain_samples if method == "chain" else explicit_samples
+    draws = sampler(_arch(), x, u, EXPLICIT_SAMPLES, SEED).jacobian_sq_norm
+    return _ks(f"Numba {method} sampler matches the NumPy chain", draws, _samples("chain", 3).jacobian_sq_norm)
 
 
 def _linear_check() -> Check:
@@ -105,3 +120,5 @@ def checks():
             yield partial(_activation_check, method, layer)
     yield _ks_check
     yield _linear_check
+    yield partial(_numba_check, "chain")
+    yield partial(_numba_check, "explicit")
