@@ -44,31 +44,44 @@ def as_rank(K, argument: str = "K") -> np.ndarray:
     """Return ``K`` as an integer array, checking ``1 <= K <= 2**53``.
 
     Accepts a Python or NumPy integer, an integral float (``3.0``) or an
-    array of them; rejects booleans, non-integral values and out-of-range
-    ranks with a :class:`MaxboundsValueError` naming ``argument``.
+    array of them; rejects booleans, strings, non-integral values and
+    out-of-range ranks with a :class:`MaxboundsValueError` naming ``argument``.
     """
-    arr = np.asarray(K)
+    return as_counts(K, argument, "rank")
+
+
+def as_counts(value, argument: str, noun: str, highest: int = MAX_RANK) -> np.ndarray:
+    """Return ``value`` as an int64 array of integers in ``[1, highest]`` (ranks, widths, ...).
+
+    ``noun`` names the quantity in the messages ("the rank must be ...").
+    """
+    arr = np.asarray(value)
     if arr.dtype == bool or arr.dtype == object and any(isinstance(v, bool) for v in arr.ravel()):
-        raise MaxboundsValueError(argument, "the rank must be an integer >= 1, not a boolean")
+        raise MaxboundsValueError(argument, f"the {noun} must be an integer >= 1, not a boolean")
     if arr.size == 0:
-        raise MaxboundsValueError(argument, "no rank given")
+        raise MaxboundsValueError(argument, f"no {noun} given")
     if arr.dtype.kind in "USO" and any(isinstance(v, (str, bytes)) for v in arr.ravel()):
-        raise MaxboundsValueError(argument, f"the rank must be an integer >= 1, got {K!r}")
+        raise MaxboundsValueError(argument, f"the {noun} must be an integer >= 1, got {value!r}")
+    if arr.dtype == object and all(isinstance(v, numbers.Integral) for v in arr.ravel()):
+        # exact Python integers (possibly beyond int64): compare without rounding
+        if any(v < 1 or v > highest for v in arr.ravel()):
+            raise MaxboundsValueError(argument, f"the {noun} must be between 1 and {highest}, got {value!r}")
+        return arr.astype(np.int64)
     if not np.issubdtype(arr.dtype, np.number):
         try:
             arr = arr.astype(float)
         except (TypeError, ValueError):
-            raise MaxboundsValueError(argument, f"the rank must be an integer >= 1, got {K!r}") from None
+            raise MaxboundsValueError(argument, f"the {noun} must be an integer >= 1, got {value!r}") from None
     if np.iscomplexobj(arr) or not np.all(np.isfinite(arr)):
-        raise MaxboundsValueError(argument, f"the rank must be a finite integer >= 1, got {K!r}")
+        raise MaxboundsValueError(argument, f"the {noun} must be a finite integer >= 1, got {value!r}")
     if not np.all(np.floor(arr) == arr):
         bad = arr[np.floor(arr) != arr].ravel()[0]
-        raise MaxboundsValueError(argument, f"the rank must be an integer, got {bad:g}")
+        raise MaxboundsValueError(argument, f"the {noun} must be an integer, got {bad:g}")
     if np.any(arr < 1):
         bad = arr[arr < 1].ravel()[0]
-        raise MaxboundsValueError(argument, f"the rank must be >= 1, got {bad:g}")
-    if np.any(arr > MAX_RANK):
-        raise MaxboundsValueError(argument, f"the rank must be at most 2**53 = {MAX_RANK}")
+        raise MaxboundsValueError(argument, f"the {noun} must be >= 1, got {bad:g}")
+    if np.any(arr > highest):
+        raise MaxboundsValueError(argument, f"the {noun} must be at most {highest}")
     return arr.astype(np.int64)
 
 
@@ -102,3 +115,24 @@ def as_dps(dps, argument: str = "dps") -> int | None:
     if not 1 <= dps <= MAX_DPS:
         raise MaxboundsValueError(argument, f"the number of digits must be between 1 and {MAX_DPS}, got {dps}")
     return dps
+
+
+def as_real_array(value, argument: str) -> np.ndarray:
+    """``value`` as a finite float array (booleans and non-numbers rejected)."""
+    if isinstance(value, bool):
+        raise MaxboundsValueError(argument, "expected numbers, not a boolean")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise MaxboundsValueError(argument, f"expected real numbers, got {value!r}") from None
+    if not np.all(np.isfinite(arr)):
+        raise MaxboundsValueError(argument, "must be finite (no NaN or infinity)")
+    return arr
+
+
+def as_vector(value, argument: str, length: int) -> np.ndarray:
+    """``value`` as a contiguous finite float vector of ``length`` entries (an input or a direction)."""
+    arr = as_real_array(value, argument)
+    if arr.ndim != 1 or arr.size != length:
+        raise MaxboundsValueError(argument, f"need a vector of length n_0 = {length}, got shape {arr.shape}")
+    return np.ascontiguousarray(arr)

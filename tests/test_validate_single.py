@@ -69,3 +69,17 @@ def test_same_seed_same_numbers(capsys):
 def test_bad_input(capsys, argv, option):
     code, out, err = run(capsys, argv)
     assert code == 2 and out == "" and err.count("\n") == 1 and option in err
+
+
+@pytest.mark.parametrize("quantity", ["gradient", "ntk"])
+def test_gradient_and_ntk_inside_bounds(capsys, tmp_path, quantity):
+    path = tmp_path / "g.png"
+    code, out, _ = run(capsys, ["validate", quantity, *ARCH, "--samples", "20000", "--format", "json",
+                                "--plot", str(path)])
+    result = json.loads(out)
+    assert code == 0 and result["passed"] and result["method"] == "explicit" and path.exists()
+
+
+def test_gradient_needs_explicit_networks(capsys):
+    code, out, err = run(capsys, ["validate", "gradient", *ARCH, "--method", "chain"])
+    assert code == 2 and "--method" in err and err.count("\n") == 1

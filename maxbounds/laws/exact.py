@@ -65,7 +65,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import special
 
-from .._validate import MAX_ORDER, MaxboundsValueError
+from .._validate import MAX_ORDER, MaxboundsValueError, as_real_array, as_vector
 from ..architecture import Architecture
 from ..constants import _double, _quantiles
 from ..constants.moments import OutOfRangeError, gaussian_max_moment
@@ -627,7 +627,7 @@ def activation_length_moments(arch, x, order=2, *, log=False):
         Row ``l``, column ``t``: :math:`E\lVert x_l\rVert^{2t}`.
     """
     arch = _check_arch(arch)
-    x = _check_vector(x, "x", arch.n_in)
+    x = as_vector(x, "x", arch.n_in)
     order = _check_order(order)
     t = np.arange(order + 1)
     out = np.empty((arch.depth + 1, order + 1))
@@ -690,7 +690,7 @@ def activation_length_mean_var(arch, x, *, log=False):
     mean, var : ndarray, shape (L + 1,)
     """
     arch = _check_arch(arch)
-    x = _check_vector(x, "x", arch.n_in)
+    x = as_vector(x, "x", arch.n_in)
     L = arch.depth
     log_mean, log_var = np.empty(L + 1), np.empty(L + 1)
     log_mean[0], log_var[0] = _log(float(x @ x)), -np.inf
@@ -733,7 +733,7 @@ def activation_length_mean_closed_form(arch, x):
         Layers ``0..L-1``.
     """
     arch = _check_arch(arch)
-    x = _check_vector(x, "x", arch.n_in)
+    x = as_vector(x, "x", arch.n_in)
     L = arch.depth
     if len(set(arch.c)) > 1 or len(set(arch.ranks)) > 1:
         raise MaxboundsValueError("arch", "the closed form needs one c and one rank K in all hidden layers")
@@ -793,27 +793,8 @@ def _check_layer(arch, layer):
     return int(layer)
 
 
-def _as_float_array(value, argument):
-    if isinstance(value, bool):
-        raise MaxboundsValueError(argument, "expected numbers, not a boolean")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise MaxboundsValueError(argument, f"expected real numbers, got {value!r}") from None
-    if not np.all(np.isfinite(arr)):
-        raise MaxboundsValueError(argument, "must be finite (no NaN or infinity)")
-    return arr
-
-
-def _check_vector(value, argument, length):
-    arr = _as_float_array(value, argument)
-    if arr.ndim != 1 or arr.size != length:
-        raise MaxboundsValueError(argument, f"need a vector of length n_0 = {length}, got shape {arr.shape}")
-    return arr
-
-
 def _check_direction(u, length):
-    u = _check_vector(u, "u", length)
+    u = as_vector(u, "u", length)
     norm = float(np.linalg.norm(u))
     if norm == 0.0:
         raise MaxboundsValueError("u", "the direction must be non-zero")
@@ -824,18 +805,18 @@ def _check_direction(u, length):
 
 
 def _finite_array(value, argument):
-    return _as_float_array(value, argument)
+    return as_real_array(value, argument)
 
 
 def _nonneg_array(value, argument):
-    arr = _as_float_array(value, argument)
+    arr = as_real_array(value, argument)
     if np.any(arr < 0):
         raise MaxboundsValueError(argument, "a squared norm must be >= 0")
     return arr
 
 
 def _rho_array(rho):
-    arr = _as_float_array(rho, "rho")
+    arr = as_real_array(rho, "rho")
     if np.any(np.abs(arr) > 1):
         raise MaxboundsValueError("rho", "a correlation must lie in [-1, 1]")
     return arr
@@ -856,7 +837,7 @@ def _check_order(order):
 
 def _check_sampler_args(arch, x, u, samples, rng, layers):
     arch = _check_arch(arch)
-    x = _check_vector(x, "x", arch.n_in)
+    x = as_vector(x, "x", arch.n_in)
     u = _check_direction(u, arch.n_in)
     samples = _positive_int(samples, "samples", MAX_SAMPLES)
     if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):

@@ -59,13 +59,12 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 from typing import NamedTuple
 
 import numpy as np
 from scipy import special
 
-from .._validate import MaxboundsValueError, as_order, as_rank
+from .._validate import MaxboundsValueError, as_counts, as_order, as_rank
 from ..constants import _quantiles
 from ..constants._double import ConvergenceError
 from ..constants.moments import OutOfRangeError
@@ -106,33 +105,8 @@ def _as_law(law) -> str:
 
 
 def _as_width(n, argument: str = "n") -> np.ndarray:
-    """Return ``n`` as an int64 array, checking ``1 <= n <= 2**53`` and integrality."""
-    if isinstance(n, bool):
-        raise MaxboundsValueError(argument, "the width must be an integer >= 1, not a boolean")
-    arr = np.asarray(n)
-    if arr.dtype == bool or (arr.dtype == object and any(isinstance(v, bool) for v in arr.ravel())):
-        raise MaxboundsValueError(argument, "the width must be an integer >= 1, not a boolean")
-    if arr.size == 0:
-        raise MaxboundsValueError(argument, "no width given")
-    if arr.dtype == object and all(isinstance(v, numbers.Integral) for v in arr.ravel()):
-        if any(v < 1 or v > MAX_WIDTH for v in arr.ravel()):
-            raise MaxboundsValueError(argument, f"the width must be between 1 and 2**53, got {n!r}")
-        return arr.astype(np.int64)
-    try:
-        values = arr.astype(float)
-    except (TypeError, ValueError):
-        raise MaxboundsValueError(argument, f"the width must be an integer >= 1, got {n!r}") from None
-    if np.iscomplexobj(arr) or not np.all(np.isfinite(values)):
-        raise MaxboundsValueError(argument, f"the width must be a finite integer >= 1, got {n!r}")
-    if not np.all(np.floor(values) == values):
-        bad = values[np.floor(values) != values].ravel()[0]
-        raise MaxboundsValueError(argument, f"the width must be an integer, got {bad:g}")
-    if np.any(values < 1):
-        bad = values[values < 1].ravel()[0]
-        raise MaxboundsValueError(argument, f"the width must be >= 1, got {bad:g}")
-    if np.any(values > MAX_WIDTH):
-        raise MaxboundsValueError(argument, "the width must be at most 2**53")
-    return values.astype(np.int64) if arr.dtype.kind == "f" else arr.astype(np.int64)
+    """Return ``n`` as an int64 array, checking ``1 <= n <= MAX_WIDTH`` and integrality."""
+    return as_counts(n, argument, "width", MAX_WIDTH)
 
 
 def _finish(values: np.ndarray, scalar: bool):

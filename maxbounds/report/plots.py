@@ -31,7 +31,19 @@ def plot_validation(result: dict, path) -> None:
 
     fig, ax = plt.subplots(figsize=(6, 4))
     q = result["quantity"]
-    if q == "jacobian":
+    if q in ("gradient", "ntk"):
+        rows = result["layers"] if q == "gradient" else [{"layer": 0, "name": "NTK", **result["ntk"]}]
+        for i, r in enumerate(rows):
+            est = r["estimate"]
+            ax.errorbar([i], [est["mean"]], yerr=[[est["mean"] - est["interval"][0]], [est["interval"][1] - est["mean"]]],
+                        fmt="o", color="C0", capsize=4, label="estimate, 95% interval" if i == 0 else None)
+            ax.vlines(i + 0.2, r["bounds"]["lower"], r["bounds"]["upper"], color="C1", lw=3,
+                      label="bounds (a tick where they coincide)" if i == 0 else None)
+            ax.plot([i + 0.2] * 2, [r["bounds"]["lower"], r["bounds"]["upper"]], "_", color="C1", ms=12, mew=3)
+        ax.set_xticks(range(len(rows)), [f"{r['name']} l={r['layer']}" if q == "gradient" else "E Theta(x,x)"
+                                         for r in rows], rotation=70, fontsize=7)
+        ax.set_yscale("log")
+    elif q == "jacobian":
         names = ["mean", "second_moment"]
         for i, name in enumerate(names):
             r = result[name]

@@ -2,7 +2,9 @@
 
 * :func:`chain_samples`: the exact Gram chain, :math:`O(n_l)` work per layer and sample;
 * :func:`explicit_samples`: networks with explicitly drawn weights (maxout or ReLU),
-  :math:`O(K_l n_l n_{l-1})` per layer and sample.
+  :math:`O(K_l n_l n_{l-1})` per layer and sample;
+* :func:`gradient_samples`: squared parameter gradients and the NTK diagonal of
+  explicitly drawn networks (forward and backward pass).
 
 Both run samples in parallel and are reproducible from one integer seed
 whatever the number of threads; both return
@@ -11,5 +13,6 @@ whatever the number of threads; both return
 
 from .chain import chain_samples
 from .explicit import explicit_samples
+from .gradients import GradientSamples, gradient_samples
 
-__all__ = ["chain_samples", "explicit_samples"]
+__all__ = ["chain_samples", "explicit_samples", "gradient_samples", "GradientSamples"]

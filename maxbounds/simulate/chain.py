@@ -18,7 +18,7 @@ import numbers
 
 import numpy as np
 
-from .._validate import MaxboundsValueError
+from .._validate import MaxboundsValueError, as_vector
 from ..architecture import Architecture
 from ..laws.exact import GramChainSamples
 from . import _kernels
@@ -100,18 +100,7 @@ def _result(arch, out, per_layer, method):
     return GramChainSamples(arch, layers, *out, method=method)
 
 
-def _vector(value, argument, length):
-    if isinstance(value, bool):
-        raise MaxboundsValueError(argument, "expected numbers, not a boolean")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise MaxboundsValueError(argument, f"expected real numbers, got {value!r}") from None
-    if arr.ndim != 1 or arr.size != length:
-        raise MaxboundsValueError(argument, f"need a vector of length n_0 = {length}, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise MaxboundsValueError(argument, "must be finite (no NaN or infinity)")
-    return np.ascontiguousarray(arr)
+_vector = as_vector  # the shared check of an input or direction vector
 
 
 def check_args(arch, x, u, samples, seed, per_layer):

@@ -10,7 +10,11 @@ analytic result:
   value (MATH.md section 3);
 * ``cosine``: the mean of :math:`|\\cos\\gamma_l|` per layer, for which no closed
   form exists, against the other sampler (chain against explicit networks):
-  the verdict is on the difference of the two means.
+  the verdict is on the difference of the two means;
+* ``gradient``: per layer, the mean squared non-zero weight gradient, the
+  per-layer sum and the mean squared non-zero bias gradient against their
+  bounds (explicit networks with a backward pass);
+* ``ntk``: the NTK diagonal against its bounds.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from ..estimators import Z_TOLERANCE, compare, estimate
 from ..laws import exact, jacobian
 from ..simulate import chain_samples, explicit_samples
 
-QUANTITIES = ("jacobian", "activation", "cosine")
+QUANTITIES = ("jacobian", "activation", "cosine", "gradient", "ntk")
 
 
 def _sample(arch, x, u, samples, seed, method, per_layer):
@@ -82,8 +86,39 @@ def validate_cosine(arch: Architecture, x, u, samples: int, seed: int, method: s
     return {"layers": layers}
 
 
+def validate_gradient(arch: Architecture, x, u, samples: int, seed: int, method: str = "explicit") -> dict:
+    """Per-layer squared parameter gradients against :func:`maxbounds.laws.gradients.gradient_bounds`."""
+    from ..laws import gradients
+    from ..simulate import gradient_samples
+
+    draws = gradient_samples(arch, x, samples, seed)
+    bounds = gradients.gradient_bounds(arch, x)
+    layers = []
+    for layer, theory in enumerate(bounds, start=1):
+        for key in ("weight_nonzero", "weight_layer_sum", "bias_nonzero"):
+            est = estimate(getattr(draws, key)[:, layer - 1])
+            result = compare(est, lower=theory[key]["lower"], upper=theory[key]["upper"])
+            result.update(estimate=est.as_dict(), exact=None)
+            layers.append({"layer": layer, "name": key, **result})
+    return {"layers": layers}
+
+
+def validate_ntk(arch: Architecture, x, u, samples: int, seed: int, method: str = "explicit") -> dict:
+    """The NTK diagonal against :func:`maxbounds.laws.gradients.ntk_bounds`."""
+    from ..laws import gradients
+    from ..simulate import gradient_samples
+
+    draws = gradient_samples(arch, x, samples, seed)
+    theory = gradients.ntk_bounds(arch, x)
+    est = estimate(draws.ntk)
+    result = compare(est, lower=theory["lower"], upper=theory["upper"])
+    result.update(estimate=est.as_dict(), exact=None)
+    return {"ntk": result}
+
+
 def run(quantity: str, arch: Architecture, x, u, samples: int, seed: int, method: str = "chain") -> dict:
-    function = {"jacobian": validate_jacobian, "activation": validate_activation, "cosine": validate_cosine}[quantity]
+    function = {"jacobian": validate_jacobian, "activation": validate_activation, "cosine": validate_cosine,
+                "gradient": validate_gradient, "ntk": validate_ntk}[quantity]
     result = function(arch, np.asarray(x, float), np.asarray(u, float), samples, seed, method)
     return {"quantity": quantity, "architecture": arch.describe(), "method": method, "samples": samples,
             "seed": seed, **result}
