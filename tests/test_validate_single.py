@@ -71,7 +71,7 @@ def test_bad_input(capsys, argv, option):
     assert code == 2 and out == "" and err.count("\n") == 1 and option in err
 
 
-@pytest.mark.parametrize("quantity", ["gradient", "ntk"])
+@pytest.mark.parametrize("quantity", ["gradient", "ntk", "length"])
 def test_gradient_and_ntk_inside_bounds(capsys, tmp_path, quantity):
     path = tmp_path / "g.png"
     code, out, _ = run(capsys, ["validate", quantity, *ARCH, "--samples", "20000", "--format", "json",

@@ -54,8 +54,8 @@ _SCOPE = {
     "network": "on one default network (3-8-8-8-2, K=3, c=0.8, beta=0.3), the Jacobian bounds and the exact "
                "laws by simulation (NumPy Gram chain and explicit networks), and the Numba samplers against them",
 }
-_NOT_YET = ("the gradient and NTK estimators (run 'maxbounds validate gradient|ntk --widths ...') and "
-            "curve length are not yet part of the default suite")
+_NOT_YET = ("the gradient, NTK and curve-length estimators are not in the default suite "
+            "(run 'maxbounds validate gradient|ntk|length --widths ...')")
 
 
 def _row(check) -> dict:
@@ -89,9 +89,9 @@ def _run_single(args) -> int:
     u = np.eye(arch.n_in)[0] if args.direction is None else parse_vector(args.direction, "direction", arch.n_in)
     if not np.any(u):
         raise MaxboundsValueError("direction", "the direction must not be zero")
-    backward = args.quantity in ("gradient", "ntk")
+    backward = args.quantity in ("gradient", "ntk", "length")
     if backward and args.method == "chain":
-        raise MaxboundsValueError("method", f"'{args.quantity}' needs a backward pass: use --method explicit")
+        raise MaxboundsValueError("method", f"'{args.quantity}' needs explicit networks: use --method explicit")
     method = args.method or ("explicit" if backward else "chain")
     result = single.run(args.quantity, arch, x, u, args.samples, args.seed, method)
     ok = single.passed(result)
@@ -109,10 +109,14 @@ def _run_single(args) -> int:
     return 0 if ok else 1
 
 
+def _g(value) -> str:
+    return "-" if value is None else f"{value:.6g}"
+
+
 def _single_rows(result: dict) -> list[dict]:
     def row(label, r):
         theory = (r["exact"] if r.get("exact") is not None else
-                  f"[{r['bounds']['lower']:.6g}, {r['bounds']['upper']:.6g}]" if "bounds" in r else
+                  f"[{_g(r['bounds']['lower'])}, {_g(r['bounds']['upper'])}]" if "bounds" in r else
                   f"{r['reference']['method']}: {r['reference']['mean']:.6g} +- {r['reference']['stderr']:.2g}")
         est = r["estimate"]
         return {"quantity": label, "estimate": est["mean"], "stderr": est["stderr"], "theory": theory,
@@ -120,6 +124,9 @@ def _single_rows(result: dict) -> list[dict]:
 
     if result["quantity"] == "ntk":
         return [row("E[Theta(x,x)]", result["ntk"])]
+    if result["quantity"] == "length":
+        return [row("E[len(N o gamma)]/len(gamma)", result["mean"]),
+                row("E[(len(N o gamma)/len(gamma))^2]", result["second_moment"])]
     if result["quantity"] == "gradient":
         return [row(f"{r['name']}, l={r['layer']}", r) for r in result["layers"]]
     if "layers" in result:

@@ -43,7 +43,7 @@ def plot_validation(result: dict, path) -> None:
         ax.set_xticks(range(len(rows)), [f"{r['name']} l={r['layer']}" if q == "gradient" else "E Theta(x,x)"
                                          for r in rows], rotation=70, fontsize=7)
         ax.set_yscale("log")
-    elif q == "jacobian":
+    elif q in ("jacobian", "length"):
         names = ["mean", "second_moment"]
         for i, name in enumerate(names):
             r = result[name]
@@ -51,8 +51,12 @@ def plot_validation(result: dict, path) -> None:
             lo, hi = r["bounds"]["lower"], r["bounds"]["upper"]
             ax.errorbar([i], [est["mean"]], yerr=[[est["mean"] - est["interval"][0]], [est["interval"][1] - est["mean"]]],
                         fmt="o", color="C0", capsize=4, label="estimate, 95% interval" if i == 0 else None)
-            ax.vlines(i + 0.15, lo, hi, color="C1", lw=3, label="bounds" if i == 0 else None)
-        ax.set_xticks(range(len(names)), ["E||Ju||^2", "E||Ju||^4"])
+            if lo is None:  # one-sided: an upper bound only
+                ax.plot([i + 0.15], [hi], "v", color="C1", ms=10, label="upper bound (one-sided)")
+            else:
+                ax.vlines(i + 0.15, lo, hi, color="C1", lw=3, label="bounds" if i == 0 else None)
+        ax.set_xticks(range(len(names)), ["E||Ju||^2", "E||Ju||^4"] if q == "jacobian"
+                      else ["E[distortion]", "E[distortion^2]"])
         ax.set_yscale("log")
         ax.set_xlim(-0.5, len(names) - 0.5)
     else:

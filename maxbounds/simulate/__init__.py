@@ -4,7 +4,9 @@
 * :func:`explicit_samples`: networks with explicitly drawn weights (maxout or ReLU),
   :math:`O(K_l n_l n_{l-1})` per layer and sample;
 * :func:`gradient_samples`: squared parameter gradients and the NTK diagonal of
-  explicitly drawn networks (forward and backward pass).
+  explicitly drawn networks (forward and backward pass);
+* :func:`segment_length_samples`: the exact length of the image of a segment
+  (a sum over the network's linear pieces along it).
 
 Both run samples in parallel and are reproducible from one integer seed
 whatever the number of threads; both return
@@ -14,5 +16,9 @@ whatever the number of threads; both return
 from .chain import chain_samples
 from .explicit import explicit_samples
 from .gradients import GradientSamples, gradient_samples
+from .length import SegmentLengthSamples, segment_length_samples
 
-__all__ = ["chain_samples", "explicit_samples", "gradient_samples", "GradientSamples"]
+__all__ = [
+    "chain_samples", "explicit_samples", "gradient_samples", "GradientSamples",
+    "segment_length_samples", "SegmentLengthSamples",
+]

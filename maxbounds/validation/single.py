@@ -14,7 +14,10 @@ analytic result:
 * ``gradient``: per layer, the mean squared non-zero weight gradient, the
   per-layer sum and the mean squared non-zero bias gradient against their
   bounds (explicit networks with a backward pass);
-* ``ntk``: the NTK diagonal against its bounds.
+* ``ntk``: the NTK diagonal against its bounds;
+* ``length``: the exact length distortion of the segment from ``x`` to
+  ``x + u`` (``u`` of unit length) against the bounds on its mean and the
+  upper bound on its second moment.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from ..estimators import Z_TOLERANCE, compare, estimate
 from ..laws import exact, jacobian
 from ..simulate import chain_samples, explicit_samples
 
-QUANTITIES = ("jacobian", "activation", "cosine", "gradient", "ntk")
+QUANTITIES = ("jacobian", "activation", "cosine", "gradient", "ntk", "length")
 
 
 def _sample(arch, x, u, samples, seed, method, per_layer):
@@ -116,9 +119,28 @@ def validate_ntk(arch: Architecture, x, u, samples: int, seed: int, method: str 
     return {"ntk": result}
 
 
+def validate_length(arch: Architecture, x, u, samples: int, seed: int, method: str = "explicit") -> dict:
+    """Exact length distortion of the segment ``[x, x + u/|u|]`` against its bounds."""
+    from ..laws import gradients
+    from ..simulate import segment_length_samples
+
+    u = np.asarray(u, float) / np.linalg.norm(u)
+    draws = segment_length_samples(arch, x, x + u, samples, seed)
+    theory = gradients.length_bounds(arch)
+    mean = estimate(draws.distortion)
+    second = estimate(draws.distortion**2)
+    out = {}
+    for key, est, bounds in (("mean", mean, theory["mean"]), ("second_moment", second, theory["second_moment"])):
+        result = compare(est, lower=bounds.get("lower"), upper=bounds["upper"])
+        result.update(estimate=est.as_dict(), exact=None)
+        out[key] = result
+    out["pieces"] = estimate(draws.pieces).as_dict()
+    return out
+
+
 def run(quantity: str, arch: Architecture, x, u, samples: int, seed: int, method: str = "chain") -> dict:
     function = {"jacobian": validate_jacobian, "activation": validate_activation, "cosine": validate_cosine,
-                "gradient": validate_gradient, "ntk": validate_ntk}[quantity]
+                "gradient": validate_gradient, "ntk": validate_ntk, "length": validate_length}[quantity]
     result = function(arch, np.asarray(x, float), np.asarray(u, float), samples, seed, method)
     return {"quantity": quantity, "architecture": arch.describe(), "method": method, "samples": samples,
             "seed": seed, **result}
