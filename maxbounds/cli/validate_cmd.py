@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -51,11 +52,12 @@ def add_parser(commands):
 #: What each suite checks, printed under the table so nobody reads more into a pass.
 _SCOPE = {
     "constants": "the order-statistic constants (moments, laws, samplers)",
-    "network": "on one default network (3-8-8-8-2, K=3, c=0.8, beta=0.3), the Jacobian bounds and the exact "
-               "laws by simulation (NumPy Gram chain and explicit networks), and the Numba samplers against them",
+    "network": "on one default network (3-8-8-8-2, K=3, c=0.8, beta=0.3), every estimator against its theory "
+               "(Jacobian bounds, exact activation law, cosines, gradient and NTK bounds, exact curve length) "
+               "with the NumPy and Numba samplers",
 }
-_NOT_YET = ("the gradient, NTK and curve-length estimators are not in the default suite "
-            "(run 'maxbounds validate gradient|ntk|length --widths ...')")
+_NOT_YET = ("other architectures (run 'maxbounds validate QUANTITY --widths ...'), convolutional networks, "
+            "curves other than segments")
 
 
 def _row(check) -> dict:
@@ -67,7 +69,7 @@ def _row(check) -> dict:
         "t": f"{check.t:g}",
         "value": check.value,
         "reference": check.reference if check.reference_upper is None
-        else f"[{check.reference:.6g}, {check.reference_upper:.6g}]",
+        else f"[{_g(None if math.isnan(check.reference) else check.reference)}, {_g(check.reference_upper)}]",
         "discrepancy": f"{check.discrepancy:.2e} ({ {'z': 'z', 'ks': 'KS', 'relative': 'rel'}[check.kind] })",
         "tolerance": f"{check.tolerance:g}",
         "verdict": "pass" if check.passed else "FAIL",

@@ -14,7 +14,11 @@ Gram chain (MATH.md section 3) and from explicitly drawn networks
 * rank 1 (a linear network): the chain's mean of ``||J u||^2`` equals the
   common value of both bounds;
 * the Numba samplers of :mod:`maxbounds.simulate` (chain and explicit) give
-  the law of the NumPy reference chain (two-sample KS at level 1e-4).
+  the law of the NumPy reference chain (two-sample KS at level 1e-4);
+* every estimator of :mod:`maxbounds.validation.single` on the default
+  network: ``|cos gamma_l|`` (chain against explicit), squared weight and
+  bias gradients per layer and the NTK diagonal against their bounds, and the
+  exact curve-length distortion of a segment against its bounds.
 """
 
 from __future__ import annotations
@@ -111,6 +115,30 @@ def _linear_check() -> Check:
                  f"chain sampler, {est.n} draws, stderr {est.stderr:.2g}", "z", result["z"], Z_TOLERANCE)
 
 
+ESTIMATOR_SAMPLES = 20_000
+
+
+def _estimator_checks(quantity: str):
+    """One check per verdict of ``maxbounds validate QUANTITY`` on the default network."""
+    from . import single
+
+    x, u = _inputs()
+    result = single.run(quantity, _arch(), x, u, ESTIMATOR_SAMPLES, SEED, "chain" if quantity == "cosine" else "explicit")
+    items = [(f"{r.get('name', quantity)} l={r['layer']}", r) for r in result.get("layers", [])]
+    items += [(key, r) for key, r in result.items() if isinstance(r, dict) and "verdict" in r]
+    out = []
+    for label, r in items:
+        bounds = r.get("bounds", {})
+        reference = r["reference"]["mean"] if "reference" in r else bounds.get("lower")
+        out.append(Check(
+            SUITE, f"{quantity}: {label}", 3, 1.0, r["estimate"]["mean"],
+            float("nan") if reference is None else reference,
+            f"{result['method']} sampler, {r['estimate']['n']} draws, stderr {r['estimate']['stderr']:.2g}",
+            "z", r["z"], Z_TOLERANCE, reference_upper=bounds.get("upper"),
+        ))
+    return out
+
+
 def checks():
     """Yield the checks of the network suite as zero-argument callables."""
     for method in ("chain", "explicit"):
@@ -122,3 +150,19 @@ def checks():
     yield _linear_check
     yield partial(_numba_check, "chain")
     yield partial(_numba_check, "explicit")
+    for quantity in ("cosine", "gradient", "ntk", "length"):
+        yield from _lazy_checks(quantity)
+
+
+def _lazy_checks(quantity: str):
+    """The checks of one estimator, computed once when the first of them runs."""
+    cache = {}
+
+    def get(i):
+        if "checks" not in cache:
+            cache["checks"] = _estimator_checks(quantity)
+        return cache["checks"][i]
+
+    depth = _arch().depth
+    count = {"cosine": depth - 1, "gradient": 3 * depth, "ntk": 1, "length": 2}[quantity]
+    return [partial(get, i) for i in range(count)]
