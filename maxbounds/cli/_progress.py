@@ -33,3 +33,17 @@ def _stderr_console():
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+@contextlib.contextmanager
+def status(message: str, enabled: bool = True):
+    """A spinner with ``message`` on standard error while a single long computation runs.
+
+    Shown only on a terminal and when ``enabled``; the samplers run as one
+    parallel call, so there is no finer progress to report.
+    """
+    if not (enabled and sys.stderr.isatty()):
+        yield
+        return
+    with _stderr_console().status(message):
+        yield
