@@ -83,3 +83,23 @@ def test_gradient_and_ntk_inside_bounds(capsys, tmp_path, quantity):
 def test_gradient_needs_explicit_networks(capsys):
     code, out, err = run(capsys, ["validate", "gradient", *ARCH, "--method", "chain"])
     assert code == 2 and "--method" in err and err.count("\n") == 1
+
+
+def test_sweep_over_depth_with_plot(capsys, tmp_path):
+    path = tmp_path / "sweep.png"
+    code, out, _ = run(capsys, ["validate", "jacobian", "--widths", "3,8,2", "--rank", "5", "--c", "1/M",
+                                "--sweep", "depth=2-5", "--samples", "5000", "--format", "json", "--plot", str(path)])
+    result = json.loads(out)
+    assert code == 0 and result["passed"] and [r["depth"] for r in result["rows"]] == [2, 3, 4, 5]
+    assert all(r["lower"] <= r["upper"] for r in result["rows"]) and path.stat().st_size > 1000
+
+
+def test_sweep_over_scales_for_the_ntk(capsys):
+    code, out, _ = run(capsys, ["validate", "ntk", "--widths", "3,8,8,2", "--rank", "3", "--sweep", "c=0.5,1/M",
+                                "--samples", "5000", "--format", "json"])
+    assert code == 0 and len(json.loads(out)["rows"]) == 2
+
+
+def test_sweep_refuses_layerwise_quantities(capsys):
+    code, _, err = run(capsys, ["validate", "activation", "--widths", "3,8,2", "--sweep", "depth=2-4"])
+    assert code == 2 and "--sweep" in err

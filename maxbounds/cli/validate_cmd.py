@@ -39,6 +39,9 @@ def add_parser(commands):
                         help="the exact Gram chain (fast; default) or explicitly drawn networks "
                              "(the only choice, and the default, for gradient and ntk)")
     parser.add_argument("--plot", default=None, metavar="FILE.png", help="draw the estimate against the theory")
+    parser.add_argument("--sweep", default=None, metavar="depth=2-10 | c=0.5,1,1/M",
+                        help="jacobian, ntk, length: repeat the check over depths (repeating the first hidden "
+                             "layer) or hidden-layer scales; the plot shows estimates against the bounds")
     parser.add_argument(
         "--suite", choices=suite_names(), action="append", default=None,
         help="run only this suite (repeatable); default: all suites",
@@ -91,6 +94,8 @@ def _run_single(args) -> int:
     u = np.eye(arch.n_in)[0] if args.direction is None else parse_vector(args.direction, "direction", arch.n_in)
     if not np.any(u):
         raise MaxboundsValueError("direction", "the direction must not be zero")
+    if args.sweep is not None:
+        return _run_sweep(args, arch, x, u)
     backward = args.quantity in ("gradient", "ntk", "length")
     if backward and args.method == "chain":
         raise MaxboundsValueError("method", f"'{args.quantity}' needs explicit networks: use --method explicit")
@@ -109,6 +114,44 @@ def _run_single(args) -> int:
         from ..report.plots import plot_validation
 
         plot_validation(result, args.plot)
+    return 0 if ok else 1
+
+
+_SWEEPABLE = {"jacobian": "mean", "ntk": "ntk", "length": "mean"}
+
+
+def _run_sweep(args, arch, x, u) -> int:
+    from .._validate import MaxboundsValueError
+    from .bounds_cmd import sweep_architectures
+
+    if args.quantity not in _SWEEPABLE:
+        raise MaxboundsValueError("sweep", f"sweeps are available for {', '.join(_SWEEPABLE)}")
+    if args.method == "chain" and args.quantity != "jacobian":
+        raise MaxboundsValueError("method", f"'{args.quantity}' needs explicit networks: use --method explicit")
+    method = args.method or ("chain" if args.quantity == "jacobian" else "explicit")
+    key, archs = sweep_architectures(arch, args.sweep)
+    rows = []
+    with status(f"validate {args.quantity}: sweeping {len(archs)} architectures", enabled=not args.quiet):
+        for value, a in archs:
+            result = single.run(args.quantity, a, x, u, args.samples, args.seed, method)
+            r = result[_SWEEPABLE[args.quantity]]
+            rows.append({key: value, "estimate": r["estimate"]["mean"], "stderr": r["estimate"]["stderr"],
+                         "lower": r["bounds"]["lower"], "upper": r["bounds"]["upper"], "z": r["z"],
+                         "verdict": r["verdict"]})
+    ok = all(row["verdict"] in ("inside", "agrees") for row in rows)
+    if args.format == "json":
+        sys.stdout.write(json.dumps({"quantity": args.quantity, "sweep": args.sweep, "method": method,
+                                     "samples": args.samples, "seed": args.seed, "rows": rows, "passed": ok},
+                                    indent=2) + "\n")
+    else:
+        sys.stdout.write(f"validate {args.quantity} over {args.sweep}: {arch.describe()}; {method}, "
+                         f"{args.samples} samples per point, seed {args.seed}\n")
+        sys.stdout.write(render([{**r, "z": f"{r['z']:.2f}"} for r in rows], "table") + "\n")
+        sys.stdout.write(f"validate {args.quantity}: {'passed' if ok else 'FAILED'}\n")
+    if args.plot is not None:
+        from ..report.plots import plot_sweep
+
+        plot_sweep(rows, key, args.quantity, arch.describe(), args.plot)
     return 0 if ok else 1
 
 

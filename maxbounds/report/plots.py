@@ -78,3 +78,35 @@ def plot_validation(result: dict, path) -> None:
     ax.legend(fontsize=8)
     _save(fig, path)
     plt.close(fig)
+
+
+def plot_sweep(rows: list[dict], key: str, quantity: str, title: str, path) -> None:
+    """Estimates with 95% intervals against a swept depth or scale, with the bounds as a band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    if key == "depth":
+        xs = np.array([r[key] for r in rows], dtype=float)
+    else:
+        xs = np.arange(len(rows), dtype=float)
+        ax.set_xticks(xs, [str(r[key]) for r in rows])
+    est = np.array([r["estimate"] for r in rows])
+    half = 1.96 * np.array([r["stderr"] for r in rows])
+    upper = np.array([r["upper"] for r in rows])
+    lower = np.array([np.nan if r["lower"] is None else r["lower"] for r in rows])
+    if np.all(np.isfinite(lower)):
+        ax.fill_between(xs, lower, upper, color="C1", alpha=0.25, label="bounds")
+    ax.plot(xs, upper, color="C1", lw=1.5, label=None if np.all(np.isfinite(lower)) else "upper bound")
+    if np.all(np.isfinite(lower)):
+        ax.plot(xs, lower, color="C1", lw=1.5)
+    ax.errorbar(xs, est, yerr=half, fmt="o", color="C0", capsize=3, label="estimate, 95% interval")
+    ax.set_yscale("log")
+    ax.set_xlabel("depth L" if key == "depth" else "c")
+    ax.set_ylabel({"jacobian": "E||J u||^2", "ntk": "E Theta(x,x)", "length": "E[length distortion]"}[quantity])
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    _save(fig, path)
+    plt.close(fig)
