@@ -103,3 +103,11 @@ def test_sweep_over_scales_for_the_ntk(capsys):
 def test_sweep_refuses_layerwise_quantities(capsys):
     code, _, err = run(capsys, ["validate", "activation", "--widths", "3,8,2", "--sweep", "depth=2-4"])
     assert code == 2 and "--sweep" in err
+
+
+def test_fractional_and_higher_moments_of_the_jacobian(capsys):
+    code, out, _ = run(capsys, ["validate", "jacobian", *ARCH, "--samples", "20000", "--moment", "0.5", "3",
+                                "--format", "json"])
+    result = json.loads(out)
+    assert code == 0 and result["moment_0.5"]["verdict"] == "inside" and result["moment_3"]["verdict"] == "inside"
+    assert result["moment_0.5"]["bounds"]["lower"] < result["moment_0.5"]["estimate"]["mean"]

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..report import render
 from ..validation import run_suite, single, suite_names
-from ._parse import nonnegative_int, positive_int
+from ._parse import nonnegative_int, nonnegative_real, positive_int
 from ._progress import progress_bar, status
 from .bounds_cmd import add_architecture_options, architecture_from, parse_vector
 
@@ -38,6 +38,8 @@ def add_parser(commands):
     parser.add_argument("--method", choices=("chain", "explicit"), default=None,
                         help="the exact Gram chain (fast; default) or explicitly drawn networks "
                              "(the only choice, and the default, for gradient and ntk)")
+    parser.add_argument("--moment", type=nonnegative_real, nargs="+", default=[], metavar="t",
+                        help="jacobian: also check E||J u||^(2t) against its bounds for these orders")
     parser.add_argument("--plot", default=None, metavar="FILE.png", help="draw the estimate against the theory")
     parser.add_argument("--sweep", default=None, metavar="depth=2-10 | c=0.5,1,1/M",
                         help="jacobian, ntk, length: repeat the check over depths (repeating the first hidden "
@@ -101,7 +103,7 @@ def _run_single(args) -> int:
         raise MaxboundsValueError("method", f"'{args.quantity}' needs explicit networks: use --method explicit")
     method = args.method or ("explicit" if backward else "chain")
     with status(f"validate {args.quantity}: simulating {args.samples} networks ({method})", enabled=not args.quiet):
-        result = single.run(args.quantity, arch, x, u, args.samples, args.seed, method)
+        result = single.run(args.quantity, arch, x, u, args.samples, args.seed, method, moments=args.moment)
     ok = single.passed(result)
     if args.format == "json":
         sys.stdout.write(json.dumps({**result, "passed": ok}, indent=2) + "\n")
@@ -178,7 +180,9 @@ def _single_rows(result: dict) -> list[dict]:
     if "layers" in result:
         name = {"activation": "E||x_l||^2", "cosine": "E|cos gamma_l|"}[result["quantity"]]
         return [row(f"{name}, l={r['layer']}", r) for r in result["layers"]]
-    return [row(label, result[key]) for key, label in (("mean", "E||Ju||^2"), ("second_moment", "E||Ju||^4"))]
+    labels = {"mean": "E||Ju||^2", "second_moment": "E||Ju||^4"}
+    return [row(labels.get(key, f"E||Ju||^(2t), t={key[7:]}"), r) for key, r in result.items()
+            if isinstance(r, dict) and "verdict" in r]
 
 
 def run(args) -> int:

@@ -40,13 +40,16 @@ def _sample(arch, x, u, samples, seed, method, per_layer):
     return explicit_samples(arch, x, u, samples, seed, per_layer=per_layer)
 
 
-def validate_jacobian(arch: Architecture, x, u, samples: int, seed: int, method: str = "chain") -> dict:
-    """Mean and second moment of ``||J u||^2`` against their bounds."""
+def validate_jacobian(arch: Architecture, x, u, samples: int, seed: int, method: str = "chain",
+                      moments=()) -> dict:
+    """Mean, second moment and further moments ``E||J u||^(2t)`` against their bounds."""
     draws = _sample(arch, x, u, samples, seed, method, per_layer=False).jacobian_sq_norm
     lower, upper = jacobian.jacobian_bounds(arch)
     linear = all(K == 1 for K in arch.ranks)
     out = {}
-    for name, power in (("mean", 1), ("second_moment", 2)):
+    orders = [("mean", 1.0), ("second_moment", 2.0)] + [(f"moment_{t:g}", float(t)) for t in moments
+                                                         if float(t) not in (1.0, 2.0)]
+    for name, power in orders:
         est = estimate(draws**power)
         lo, hi = lower.moment(power), upper.moment(power)
         result = compare(est, lower=lo, upper=hi)
@@ -138,7 +141,12 @@ def validate_length(arch: Architecture, x, u, samples: int, seed: int, method: s
     return out
 
 
-def run(quantity: str, arch: Architecture, x, u, samples: int, seed: int, method: str = "chain") -> dict:
+def run(quantity: str, arch: Architecture, x, u, samples: int, seed: int, method: str = "chain",
+        moments=()) -> dict:
+    if quantity == "jacobian":
+        result = validate_jacobian(arch, np.asarray(x, float), np.asarray(u, float), samples, seed, method, moments)
+        return {"quantity": quantity, "architecture": arch.describe(), "method": method, "samples": samples,
+                "seed": seed, **result}
     function = {"jacobian": validate_jacobian, "activation": validate_activation, "cosine": validate_cosine,
                 "gradient": validate_gradient, "ntk": validate_ntk, "length": validate_length}[quantity]
     result = function(arch, np.asarray(x, float), np.asarray(u, float), samples, seed, method)
