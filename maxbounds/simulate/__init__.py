@@ -6,7 +6,9 @@
 * :func:`gradient_samples`: squared parameter gradients and the NTK diagonal of
   explicitly drawn networks (forward and backward pass);
 * :func:`segment_length_samples`: the exact length of the image of a segment
-  (a sum over the network's linear pieces along it).
+  (a sum over the network's linear pieces along it);
+* :func:`conv_jacobian_samples`: convolutional maxout networks ('same' padding,
+  ``k x k`` kernels) with explicitly drawn weights.
 
 Both run samples in parallel and are reproducible from one integer seed
 whatever the number of threads; both return
@@ -14,11 +16,12 @@ whatever the number of threads; both return
 """
 
 from .chain import chain_samples
+from .conv import ConvJacobianSamples, conv_jacobian_samples
 from .explicit import explicit_samples
 from .gradients import GradientSamples, gradient_samples
 from .length import SegmentLengthSamples, segment_length_samples
 
 __all__ = [
     "chain_samples", "explicit_samples", "gradient_samples", "GradientSamples",
-    "segment_length_samples", "SegmentLengthSamples",
+    "segment_length_samples", "SegmentLengthSamples", "conv_jacobian_samples", "ConvJacobianSamples",
 ]
