@@ -115,10 +115,15 @@ def check_args(arch, x, u, samples, seed, per_layer):
         raise MaxboundsValueError("u", "the direction must be non-zero")
     u = u / scale
     u = u / math.sqrt(float(u @ u))
+    return (arch, x, u, *check_run_args(samples, seed, per_layer))
+
+
+def check_run_args(samples, seed, per_layer):
+    """Check the arguments every sampler shares; return ``(samples, seed, per_layer)`` as plain types."""
     if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or not 1 <= samples <= MAX_SAMPLES:
         raise MaxboundsValueError("samples", f"must be an integer between 1 and {MAX_SAMPLES}, got {samples!r}")
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= _MAX_SEED:
         raise MaxboundsValueError("seed", f"must be an integer in 0..2**64-1, got {seed!r}")
     if not isinstance(per_layer, (bool, np.bool_)):
         raise MaxboundsValueError("per_layer", f"expected True or False, got {per_layer!r}")
-    return arch, x, u, int(samples), int(seed), bool(per_layer)
+    return int(samples), int(seed), bool(per_layer)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 
 import numba
 import numpy as np
@@ -42,11 +41,10 @@ import numpy as np
 from .._validate import MaxboundsValueError, as_real_array
 from ..architecture import Architecture
 from . import _kernels
-from .chain import MAX_SAMPLES
+from .chain import check_run_args
 
 __all__ = ["ConvJacobianSamples", "conv_forward", "conv_jacobian_samples", "network_weights"]
 
-_MAX_SEED = 2**64 - 1
 _jit = numba.njit(cache=True, nogil=True, fastmath=False)
 
 
@@ -237,13 +235,7 @@ def _check_args(arch, x, u, samples, seed, per_layer):
     u = _image(u, "u", arch)
     if not np.any(u != 0.0):
         raise MaxboundsValueError("u", "the direction must be non-zero")
-    if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or not 1 <= samples <= MAX_SAMPLES:
-        raise MaxboundsValueError("samples", f"must be an integer between 1 and {MAX_SAMPLES}, got {samples!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= _MAX_SEED:
-        raise MaxboundsValueError("seed", f"must be an integer in 0..2**64-1, got {seed!r}")
-    if not isinstance(per_layer, (bool, np.bool_)):
-        raise MaxboundsValueError("per_layer", f"expected True or False, got {per_layer!r}")
-    return arch, x, u, int(samples), int(seed), bool(per_layer)
+    return (arch, x, u, *check_run_args(samples, seed, per_layer))
 
 
 def conv_jacobian_samples(arch, x, u, samples, seed, *, per_layer=False) -> ConvJacobianSamples:
