@@ -3,6 +3,7 @@
 * :func:`chain_samples`: the exact Gram chain, :math:`O(n_l)` work per layer and sample;
 * :func:`explicit_samples`: networks with explicitly drawn weights (maxout or ReLU),
   :math:`O(K_l n_l n_{l-1})` per layer and sample;
+* :func:`explicit_samples_many`: many inputs through each random network;
 * :func:`gradient_samples`: squared parameter gradients and the NTK diagonal of
   explicitly drawn networks (forward and backward pass);
 * :func:`segment_length_samples`: the exact length of the image of a segment
@@ -17,11 +18,11 @@ whatever the number of threads; both return
 
 from .chain import chain_samples
 from .conv import ConvJacobianSamples, conv_jacobian_samples
-from .explicit import explicit_samples
+from .explicit import explicit_samples, explicit_samples_many
 from .gradients import GradientSamples, gradient_samples
 from .length import SegmentLengthSamples, segment_length_samples
 
 __all__ = [
-    "chain_samples", "explicit_samples", "gradient_samples", "GradientSamples",
+    "chain_samples", "explicit_samples", "explicit_samples_many", "gradient_samples", "GradientSamples",
     "segment_length_samples", "SegmentLengthSamples", "conv_jacobian_samples", "ConvJacobianSamples",
 ]

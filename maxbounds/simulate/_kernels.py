@@ -389,3 +389,94 @@ def explicit_kernel(x0, u0, widths, ranks, log_scale, log_beta, relu, samples, s
                 row = layer + 1 if record_all else 0
                 out[0, row, s], out[1, row, s], out[2, row, s], out[3, row, s] = log_xx, log_vv, cos, sin_sq
                 out[4, row, s], out[5, row, s] = rho, r2
+
+
+# ---------------------------------------------------------------------------
+# many inputs through each explicit network
+# ---------------------------------------------------------------------------
+@_jit
+def dense_layer_many(rng, X, V, n, K, weight_sd, bias_sd, relu, X_out, V_out, row, best_z, best_w):
+    r""":func:`dense_layer` for ``m`` inputs at once: each weight row is drawn once and used for every input.
+
+    ``X`` and ``V`` are ``(m, n_prev)``; ``X_out`` and ``V_out`` ``(m, n)``;
+    ``row`` (``n_prev``), ``best_z`` and ``best_w`` (``m``) are scratch.  The
+    random numbers are read in exactly the order of :func:`dense_layer` (the
+    weights of unit ``i``, piece ``k``, then its bias), and every input's sums
+    are formed in the same order as there, so input ``t`` gets the very
+    numbers :func:`dense_layer` would give it alone.
+    """
+    m, n_prev = X.shape[0], X.shape[1]
+    for i in range(n):
+        for k in range(K):
+            for j in range(n_prev):
+                row[j] = normal(rng)
+            b = bias_sd * normal(rng) if bias_sd > 0.0 else 0.0
+            for t in range(m):
+                z, w = 0.0, 0.0
+                for j in range(n_prev):
+                    z += row[j] * X[t, j]
+                    w += row[j] * V[t, j]
+                z *= weight_sd
+                w *= weight_sd
+                if bias_sd > 0.0:
+                    z += b
+                if k == 0 or z > best_z[t]:
+                    best_z[t], best_w[t] = z, w
+        for t in range(m):
+            if relu and not best_z[t] > 0.0:
+                X_out[t, i], V_out[t, i] = 0.0, 0.0
+            else:
+                X_out[t, i], V_out[t, i] = best_z[t], best_w[t]
+
+
+@_jit
+def log_sq_norm(x):
+    """``log|x|^2`` (``-inf`` for zero), the sum taken in the order of :func:`vector_state`."""
+    total = 0.0
+    for j in range(x.shape[0]):
+        total += x[j] * x[j]
+    return math.log(total) if total > 0.0 else -math.inf
+
+
+@numba.njit(cache=True, parallel=True)
+def explicit_many_kernel(X0, U0, widths, ranks, log_scale, log_beta, relu, samples, seed, out):
+    """Push the ``m`` rows of ``X0`` (directions ``U0``, same shape) through each sample's network.
+
+    Writes ``out[0, s, t] = log|J_N(x_t) u_t|^2`` and
+    ``out[1, s, t] = log|x_{L-1}(x_t)|^2`` (the input of the output layer).
+    Sample ``s`` draws its network from stream ``(seed, s)`` in the order of
+    :func:`explicit_kernel`, so with one input the two kernels agree bit for bit.
+    """
+    L = ranks.shape[0]
+    m = X0.shape[0]
+    width_max = 0
+    for layer in range(L + 1):
+        width_max = max(width_max, widths[layer])
+    for s in numba.prange(samples):
+        rng = np.empty(4, dtype=np.uint64)
+        seed_stream(rng, seed, np.uint64(s))
+        X = np.empty((m, width_max))
+        V = np.empty((m, width_max))
+        X_new = np.empty((m, width_max))
+        V_new = np.empty((m, width_max))
+        row = np.empty(width_max)
+        best_z = np.empty(m)
+        best_w = np.empty(m)
+        n0 = widths[0]
+        X[:, :n0] = X0
+        V[:, :n0] = U0
+        for layer in range(L):
+            n_prev, n = widths[layer], widths[layer + 1]
+            if layer == L - 1:
+                for t in range(m):
+                    out[1, s, t] = log_sq_norm(X[t, :n_prev])
+            weight_sd = math.exp(0.5 * log_scale[layer])
+            bias_sd = math.exp(0.5 * log_beta[layer])
+            hidden_relu = relu and layer < L - 1
+            dense_layer_many(rng, X[:, :n_prev], V[:, :n_prev], n, ranks[layer], weight_sd, bias_sd,
+                             hidden_relu, X_new[:, :n], V_new[:, :n], row, best_z, best_w)
+            X, X_new = X_new, X
+            V, V_new = V_new, V
+        n_out = widths[L]
+        for t in range(m):
+            out[0, s, t] = log_sq_norm(V[t, :n_out])

@@ -10,20 +10,26 @@ sample.  ``activation="relu"`` replaces the hidden maxout units by ReLU units
 output layer is linear.  Same random-stream scheme as the chain: sample
 ``s`` uses the stream of ``(seed, s)``.
 
-Not covered: convolutional architectures (rejected with an error), and many
-inputs through one network (each sample is a new network).
+:func:`explicit_samples_many` pushes ``m`` inputs through each sampled
+network (the weights are drawn once per sample and applied to all inputs),
+which exposes the correlation across inputs of one network.
+
+Not covered: convolutional architectures (rejected with an error).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .._validate import MaxboundsValueError
-from ..laws.exact import GramChainSamples
+from .._validate import MaxboundsValueError, as_real_array
+from ..architecture import Architecture
+from ..laws.exact import GramChainSamples, _exp_checked
 from . import _kernels
-from .chain import _result, check_args, layer_arrays
+from .chain import _result, check_args, check_run_args, layer_arrays
 
-__all__ = ["explicit_samples"]
+__all__ = ["explicit_samples", "explicit_samples_many"]
 
 _ACTIVATIONS = ("maxout", "relu")
 
@@ -56,3 +62,77 @@ def explicit_samples(arch, x, u, samples, seed, *, activation="maxout", per_laye
     _kernels.explicit_kernel(x, u, widths, ranks, log_scale, log_beta, relu, samples, np.uint64(seed),
                              per_layer, out)
     return _result(arch, out, per_layer, "numba-explicit-relu" if relu else "numba-explicit")
+
+
+def _unit_rows(U):
+    """Each row of ``U`` scaled to unit length exactly as :func:`check_args` scales one direction."""
+    rows = np.empty_like(U)
+    for t in range(U.shape[0]):
+        u = np.ascontiguousarray(U[t])
+        scale = float(np.max(np.abs(u)))
+        if scale == 0.0:
+            raise MaxboundsValueError("U", f"direction {t} is zero; every direction must be non-zero")
+        u = u / scale
+        rows[t] = u / math.sqrt(float(u @ u))
+    return rows
+
+
+def explicit_samples_many(arch, X, U, samples, seed, *, activation="maxout", hidden_sq_norm=False):
+    r"""Sample :math:`\lVert J_N(x_t)u_t\rVert^2` for ``m`` inputs through the same random networks.
+
+    Sample ``s`` draws one network (stream ``(seed, s)``, the draw order of
+    :func:`explicit_samples`) and evaluates it at every input, so column ``t``
+    equals, bit for bit, ``explicit_samples(arch, X[t], U[t], samples,
+    seed).jacobian_sq_norm``, while the columns of one row share a network.
+
+    Parameters
+    ----------
+    arch : Architecture
+        A fully connected architecture.
+    X : array_like, shape (m, n_0)
+        The inputs, one per row.
+    U : array_like, shape (n_0,) or (m, n_0)
+        One direction for all inputs, or one per input; each is scaled to unit length.
+    samples, seed : int
+        Number of networks and the seed, as in :func:`explicit_samples`.
+    activation : {"maxout", "relu"}
+        The hidden units.
+    hidden_sq_norm : bool
+        Also return :math:`\lVert x_{L-1}(x_t)\rVert^2`, the squared norm of
+        the input of the (linear) output layer.
+
+    Returns
+    -------
+    ndarray, shape (samples, m)
+        The squared Jacobian-vector norms; with ``hidden_sq_norm`` a pair
+        ``(jacobian_sq_norm, hidden_sq_norm)`` of such arrays.
+    """
+    if not isinstance(arch, Architecture):
+        raise MaxboundsValueError("arch", f"expected an Architecture, got {type(arch).__name__}")
+    arch.require_fully_connected("the Numba simulators")
+    n0 = arch.n_in
+    X = as_real_array(X, "X")
+    if X.ndim != 2 or X.shape[1] != n0 or X.shape[0] < 1:
+        raise MaxboundsValueError("X", f"need an array of shape (m, n_0) with m >= 1 and n_0 = {n0}, got shape {X.shape}")
+    m = X.shape[0]
+    U = as_real_array(U, "U")
+    if U.ndim == 1 and U.shape[0] == n0:
+        U = np.broadcast_to(U, (m, n0))
+    elif not (U.ndim == 2 and U.shape == (m, n0)):
+        raise MaxboundsValueError("U", f"need shape (n_0,) = ({n0},) or (m, n_0) = ({m}, {n0}), got shape {U.shape}")
+    samples, seed, _ = check_run_args(samples, seed, False)
+    if activation not in _ACTIVATIONS:
+        raise MaxboundsValueError("activation", f"expected 'maxout' or 'relu', got {activation!r}")
+    if not isinstance(hidden_sq_norm, (bool, np.bool_)):
+        raise MaxboundsValueError("hidden_sq_norm", f"expected True or False, got {hidden_sq_norm!r}")
+    X = np.ascontiguousarray(X)
+    U = _unit_rows(U)
+    relu = activation == "relu"
+    ranks = (1,) * arch.depth if relu else None
+    widths, ranks, log_scale, log_beta = layer_arrays(arch, ranks)
+    out = np.empty((2, samples, m))
+    _kernels.explicit_many_kernel(X, U, widths, ranks, log_scale, log_beta, relu, samples, np.uint64(seed), out)
+    jac = _exp_checked(out[0], "||J u||^2", "a smaller network or scale")
+    if not hidden_sq_norm:
+        return jac
+    return jac, _exp_checked(out[1], "||x_{L-1}||^2", "a smaller network or scale")
