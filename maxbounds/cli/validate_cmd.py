@@ -133,9 +133,12 @@ def _run_sweep(args, arch, x, u) -> int:
     method = args.method or ("chain" if args.quantity == "jacobian" else "explicit")
     key, archs = sweep_architectures(arch, args.sweep)
     rows = []
-    with status(f"validate {args.quantity}: sweeping {len(archs)} architectures", enabled=not args.quiet):
+    with progress_bar(f"validate {args.quantity} over {args.sweep}", enabled=not args.quiet) as progress:
+        advance = progress(len(archs)) if progress else None
         for value, a in archs:
             result = single.run(args.quantity, a, x, u, args.samples, args.seed, method)
+            if advance:
+                advance()
             r = result[_SWEEPABLE[args.quantity]]
             rows.append({key: value, "estimate": r["estimate"]["mean"], "stderr": r["estimate"]["stderr"],
                          "lower": r["bounds"]["lower"], "upper": r["bounds"]["upper"], "z": r["z"],
