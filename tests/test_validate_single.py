@@ -111,3 +111,15 @@ def test_fractional_and_higher_moments_of_the_jacobian(capsys):
     result = json.loads(out)
     assert code == 0 and result["moment_0.5"]["verdict"] == "inside" and result["moment_3"]["verdict"] == "inside"
     assert result["moment_0.5"]["bounds"]["lower"] < result["moment_0.5"]["estimate"]["mean"]
+
+
+def test_length_along_a_circle(capsys):
+    code, out, _ = run(capsys, ["validate", "length", *ARCH, "--curve", "circle", "--samples", "1000",
+                                "--format", "json"])
+    result = json.loads(out)
+    assert code == 0 and result["passed"] and result["curve"] == "circle"
+
+
+def test_circle_needs_two_input_dimensions(capsys):
+    code, _, err = run(capsys, ["validate", "length", "--widths", "1,4,1", "--curve", "circle", "--samples", "10"])
+    assert code == 2 and err.count("\n") == 1

@@ -18,7 +18,7 @@ from . import bounds_cmd, constants_cmd, init_cmd, validate_cmd
 OPTION_NAMES = {
     "K": "--rank", "rank": "--rank", "t": "--moment", "dps": "--dps", "widths": "--widths", "c": "--c",
     "c_out": "--c-out", "bias_var": "--bias-var", "input": "--input", "s": "--s", "fan_in": "--fan-in",
-    "kernel_size": "--kernel-size", "sweep": "--sweep", "plot": "--plot", "method": "--method", "direction": "--direction", "samples": "--samples", "seed": "--seed", "symbolic": "--symbolic", "relu": "--relu", "in_channels": "--in-channels", "scheme": "--scheme",
+    "kernel_size": "--kernel-size", "sweep": "--sweep", "plot": "--plot", "curve": "--curve", "method": "--method", "direction": "--direction", "samples": "--samples", "seed": "--seed", "symbolic": "--symbolic", "relu": "--relu", "in_channels": "--in-channels", "scheme": "--scheme",
 }
 
 

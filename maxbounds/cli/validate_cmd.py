@@ -40,6 +40,9 @@ def add_parser(commands):
                              "(the only choice, and the default, for gradient and ntk)")
     parser.add_argument("--moment", type=nonnegative_real, nargs="+", default=[], metavar="t",
                         help="jacobian: also check E||J u||^(2t) against its bounds for these orders")
+    parser.add_argument("--curve", choices=("segment", "circle"), default="segment",
+                        help="length: the segment [x, x+u] or the unit circle centred at x through the "
+                             "direction u (exact lengths in both cases)")
     parser.add_argument("--plot", default=None, metavar="FILE.png", help="draw the estimate against the theory")
     parser.add_argument("--sweep", default=None, metavar="depth=2-10 | c=0.5,1,1/M",
                         help="jacobian, ntk, length: repeat the check over depths (repeating the first hidden "
@@ -103,7 +106,8 @@ def _run_single(args) -> int:
         raise MaxboundsValueError("method", f"'{args.quantity}' needs explicit networks: use --method explicit")
     method = args.method or ("explicit" if backward else "chain")
     with status(f"validate {args.quantity}: simulating {args.samples} networks ({method})", enabled=not args.quiet):
-        result = single.run(args.quantity, arch, x, u, args.samples, args.seed, method, moments=args.moment)
+        result = single.run(args.quantity, arch, x, u, args.samples, args.seed, method, moments=args.moment,
+                            curve=args.curve)
     ok = single.passed(result)
     if args.format == "json":
         sys.stdout.write(json.dumps({**result, "passed": ok}, indent=2) + "\n")

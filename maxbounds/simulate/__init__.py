@@ -8,6 +8,8 @@
   explicitly drawn networks (forward and backward pass);
 * :func:`segment_length_samples`: the exact length of the image of a segment
   (a sum over the network's linear pieces along it);
+* :func:`circle_length_samples`: the same for a circle (elliptic arc lengths on each
+  linear piece, exact);
 * :func:`conv_jacobian_samples`: convolutional maxout networks ('same' padding,
   ``k x k`` kernels) with explicitly drawn weights.
 
@@ -17,6 +19,7 @@ whatever the number of threads; both return
 """
 
 from .chain import chain_samples
+from .circle import CircleLengthSamples, circle_length_samples
 from .conv import ConvJacobianSamples, conv_jacobian_samples
 from .explicit import explicit_samples, explicit_samples_many
 from .gradients import GradientSamples, gradient_samples
@@ -24,5 +27,5 @@ from .length import SegmentLengthSamples, segment_length_samples
 
 __all__ = [
     "chain_samples", "explicit_samples", "explicit_samples_many", "gradient_samples", "GradientSamples",
-    "segment_length_samples", "SegmentLengthSamples", "conv_jacobian_samples", "ConvJacobianSamples",
+    "segment_length_samples", "SegmentLengthSamples", "circle_length_samples", "CircleLengthSamples", "conv_jacobian_samples", "ConvJacobianSamples",
 ]

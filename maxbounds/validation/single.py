@@ -122,13 +122,28 @@ def validate_ntk(arch: Architecture, x, u, samples: int, seed: int, method: str 
     return {"ntk": result}
 
 
-def validate_length(arch: Architecture, x, u, samples: int, seed: int, method: str = "explicit") -> dict:
-    """Exact length distortion of the segment ``[x, x + u/|u|]`` against its bounds."""
+def validate_length(arch: Architecture, x, u, samples: int, seed: int, method: str = "explicit",
+                    curve: str = "segment") -> dict:
+    """Exact length distortion of a curve against its bounds.
+
+    ``curve="segment"``: the segment ``[x, x + u/|u|]``; ``curve="circle"``:
+    the unit circle centred at ``x`` in the plane of ``u`` and the first
+    coordinate axis not parallel to it (needs ``n_0 >= 2``).
+    """
     from ..laws import gradients
-    from ..simulate import segment_length_samples
+    from ..simulate import circle_length_samples, segment_length_samples
 
     u = np.asarray(u, float) / np.linalg.norm(u)
-    draws = segment_length_samples(arch, x, x + u, samples, seed)
+    if curve == "circle":
+        axes = np.eye(arch.n_in)
+        f = next((a for a in axes if abs(a @ u) < 1 - 1e-12), None)
+        if f is None:
+            from .._validate import MaxboundsValueError
+
+            raise MaxboundsValueError("curve", "a circle needs at least two input dimensions")
+        draws = circle_length_samples(arch, x, 1.0, u, f, samples, seed)
+    else:
+        draws = segment_length_samples(arch, x, x + u, samples, seed)
     theory = gradients.length_bounds(arch)
     mean = estimate(draws.distortion)
     second = estimate(draws.distortion**2)
@@ -142,11 +157,15 @@ def validate_length(arch: Architecture, x, u, samples: int, seed: int, method: s
 
 
 def run(quantity: str, arch: Architecture, x, u, samples: int, seed: int, method: str = "chain",
-        moments=()) -> dict:
+        moments=(), curve: str = "segment") -> dict:
     if quantity == "jacobian":
         result = validate_jacobian(arch, np.asarray(x, float), np.asarray(u, float), samples, seed, method, moments)
         return {"quantity": quantity, "architecture": arch.describe(), "method": method, "samples": samples,
                 "seed": seed, **result}
+    if quantity == "length":
+        result = validate_length(arch, np.asarray(x, float), np.asarray(u, float), samples, seed, method, curve)
+        return {"quantity": quantity, "architecture": arch.describe(), "method": method, "samples": samples,
+                "seed": seed, "curve": curve, **result}
     function = {"jacobian": validate_jacobian, "activation": validate_activation, "cosine": validate_cosine,
                 "gradient": validate_gradient, "ntk": validate_ntk, "length": validate_length}[quantity]
     result = function(arch, np.asarray(x, float), np.asarray(u, float), samples, seed, method)
