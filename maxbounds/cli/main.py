@@ -8,6 +8,7 @@ exit with status 2, without a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .. import __version__
@@ -55,6 +56,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("maxbounds: interrupted\n")
         return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `maxbounds ... | head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     return status or 0
 
 

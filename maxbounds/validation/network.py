@@ -164,5 +164,5 @@ def _lazy_checks(quantity: str):
         return cache["checks"][i]
 
     depth = _arch().depth
-    count = {"cosine": depth - 1, "gradient": 3 * depth, "ntk": 1, "length": 2}[quantity]
+    count = {"cosine": depth - 1, "gradient": 5 * depth, "ntk": 1, "length": 2}[quantity]
     return [partial(get, i) for i in range(count)]

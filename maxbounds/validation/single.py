@@ -101,7 +101,7 @@ def validate_gradient(arch: Architecture, x, u, samples: int, seed: int, method:
     bounds = gradients.gradient_bounds(arch, x)
     layers = []
     for layer, theory in enumerate(bounds, start=1):
-        for key in ("weight_nonzero", "weight_layer_sum", "bias_nonzero"):
+        for key in ("weight_nonzero", "weight_per_k", "weight_layer_sum", "bias_nonzero", "bias_per_k"):
             est = estimate(getattr(draws, key)[:, layer - 1])
             result = compare(est, lower=theory[key]["lower"], upper=theory[key]["upper"])
             result.update(estimate=est.as_dict(), exact=None)
