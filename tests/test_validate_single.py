@@ -123,3 +123,23 @@ def test_length_along_a_circle(capsys):
 def test_circle_needs_two_input_dimensions(capsys):
     code, _, err = run(capsys, ["validate", "length", "--widths", "1,4,1", "--curve", "circle", "--samples", "10"])
     assert code == 2 and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("quantity", ["jacobian", "activation", "cosine", "gradient", "ntk", "length"])
+def test_chunks_for_the_progress_bar_do_not_change_results(quantity, monkeypatch):
+    # every sampler draws network s from (seed, s) alone, so a run split into chunks equals one call
+    import numpy as np
+
+    from maxbounds.architecture import Architecture
+    from maxbounds.validation import single
+
+    arch = Architecture((3, 8, 8, 2), ranks=3, c=0.8, bias_var=0.3)
+    x, u = np.ones(3) / np.sqrt(3), np.array([1.0, 0.0, 0.0])
+    monkeypatch.setattr(single, "CHUNKS", 1)
+    whole = single.run(quantity, arch, x, u, 300, 5, "chain" if quantity in ("jacobian", "cosine") else "explicit")
+    monkeypatch.setattr(single, "CHUNKS", 7)
+    ticks = []
+    split = single.run(quantity, arch, x, u, 300, 5, "chain" if quantity in ("jacobian", "cosine") else "explicit",
+                       advance=ticks.append)
+    assert json.dumps(whole, sort_keys=True) == json.dumps(split, sort_keys=True)
+    assert sum(ticks) == single.work(quantity, 300) and len(ticks) > 1

@@ -24,7 +24,7 @@ def progress_bar(description: str, enabled: bool = True):
     ) as bar:
         def start(total):
             task = bar.add_task(description, total=total)
-            return lambda: bar.advance(task)
+            return lambda count=1: bar.advance(task, count)
 
         yield start
 
@@ -34,16 +34,3 @@ def _stderr_console():
 
     return Console(stderr=True)
 
-
-@contextlib.contextmanager
-def status(message: str, enabled: bool = True):
-    """A spinner with ``message`` on standard error while a single long computation runs.
-
-    Shown only on a terminal and when ``enabled``; the samplers run as one
-    parallel call, so there is no finer progress to report.
-    """
-    if not (enabled and sys.stderr.isatty()):
-        yield
-        return
-    with _stderr_console().status(message):
-        yield

@@ -13,7 +13,7 @@ import numpy as np
 from ..report import render
 from ..validation import run_suite, single, suite_names
 from ._parse import nonnegative_int, nonnegative_real, positive_int
-from ._progress import progress_bar, status
+from ._progress import progress_bar
 from .bounds_cmd import add_architecture_options, architecture_from, parse_vector
 
 HELP = "Check every computed quantity against an independent computation."
@@ -105,9 +105,10 @@ def _run_single(args) -> int:
     if backward and args.method == "chain":
         raise MaxboundsValueError("method", f"'{args.quantity}' needs explicit networks: use --method explicit")
     method = args.method or ("explicit" if backward else "chain")
-    with status(f"validate {args.quantity}: simulating {args.samples} networks ({method})", enabled=not args.quiet):
+    with progress_bar(f"validate {args.quantity} ({method})", enabled=not args.quiet) as progress:
+        advance = progress(single.work(args.quantity, args.samples)) if progress else None
         result = single.run(args.quantity, arch, x, u, args.samples, args.seed, method, moments=args.moment,
-                            curve=args.curve)
+                            curve=args.curve, advance=advance)
     ok = single.passed(result)
     if args.format == "json":
         sys.stdout.write(json.dumps({**result, "passed": ok}, indent=2) + "\n")

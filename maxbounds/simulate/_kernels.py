@@ -261,18 +261,18 @@ def gram_step(log_xx, log_vv, cos, sin_sq, log_scale, log_beta, A, g, chi):
 
 
 @numba.njit(cache=True, parallel=True)
-def chain_kernel(state0, widths, ranks, log_scale, log_beta, samples, seed, record_all, out):
+def chain_kernel(state0, widths, ranks, log_scale, log_beta, samples, seed, first, record_all, out):
     """Fill ``out[0..5]`` (log|x|^2, log|u|^2, cos, sin^2, rho, 1-rho^2; rows = layers) for ``samples`` samples.
 
     ``state0`` is the input's ``(log|x|^2, log|u|^2, cos, sin^2)``; ``widths``
     has ``L + 1`` entries, ``ranks``, ``log_scale``, ``log_beta`` ``L``.  With
     ``record_all`` rows ``0..L`` are written, otherwise only the output layer
-    in row 0.  Sample ``s`` uses stream ``(seed, s)``.
+    in row 0.  Sample ``s`` uses stream ``(seed, first + s)``.
     """
     L = ranks.shape[0]
     for s in numba.prange(samples):
         rng = np.empty(4, dtype=np.uint64)
-        seed_stream(rng, seed, np.uint64(s))
+        seed_stream(rng, seed, np.uint64(first + s))
         log_xx, log_vv, cos, sin_sq = state0[0], state0[1], state0[2], state0[3]
         if record_all:
             out[0, 0, s], out[1, 0, s], out[2, 0, s], out[3, 0, s] = log_xx, log_vv, cos, sin_sq
@@ -350,7 +350,7 @@ def dense_layer(rng, x, v, n, K, weight_sd, bias_sd, relu, x_out, v_out):
 
 
 @numba.njit(cache=True, parallel=True)
-def explicit_kernel(x0, u0, widths, ranks, log_scale, log_beta, relu, samples, seed, record_all, out):
+def explicit_kernel(x0, u0, widths, ranks, log_scale, log_beta, relu, samples, seed, first, record_all, out):
     """The explicit-network sampler: as :func:`chain_kernel`, with each sample a freshly drawn network.
 
     ``relu`` applies to the hidden layers (the output layer is linear).  The
@@ -362,7 +362,7 @@ def explicit_kernel(x0, u0, widths, ranks, log_scale, log_beta, relu, samples, s
         width_max = max(width_max, widths[layer])
     for s in numba.prange(samples):
         rng = np.empty(4, dtype=np.uint64)
-        seed_stream(rng, seed, np.uint64(s))
+        seed_stream(rng, seed, np.uint64(first + s))
         x = np.empty(width_max)
         v = np.empty(width_max)
         x_new = np.empty(width_max)

@@ -30,7 +30,7 @@ MAX_SAMPLES = 10**9
 _MAX_SEED = 2**64 - 1
 
 
-def chain_samples(arch, x, u, samples, seed, *, per_layer=False) -> GramChainSamples:
+def chain_samples(arch, x, u, samples, seed, *, per_layer=False, first_sample=0) -> GramChainSamples:
     r"""Sample :math:`\lVert J_N(x)u\rVert^2` (and optionally every layer's state) from the Gram chain.
 
     Parameters
@@ -59,11 +59,12 @@ def chain_samples(arch, x, u, samples, seed, *, per_layer=False) -> GramChainSam
         recorded layers (rows).
     """
     arch, x, u, samples, seed, per_layer = check_args(arch, x, u, samples, seed, per_layer)
+    first = check_first(first_sample, samples)
     widths, ranks, log_scale, log_beta = layer_arrays(arch)
     state0 = np.array(_initial_state(x, u))
     rows = arch.depth + 1 if per_layer else 1
     out = np.empty((6, rows, samples))
-    _kernels.chain_kernel(state0, widths, ranks, log_scale, log_beta, samples, np.uint64(seed), per_layer, out)
+    _kernels.chain_kernel(state0, widths, ranks, log_scale, log_beta, samples, np.uint64(seed), first, per_layer, out)
     return _result(arch, out, per_layer, "numba-chain")
 
 
@@ -116,6 +117,18 @@ def check_args(arch, x, u, samples, seed, per_layer):
     u = u / scale
     u = u / math.sqrt(float(u @ u))
     return (arch, x, u, *check_run_args(samples, seed, per_layer))
+
+
+def check_first(first_sample, count):
+    """Check ``first_sample``: networks ``first_sample .. first_sample + count - 1`` are drawn.
+
+    Sample ``s`` of a call is network ``first_sample + s`` of the seed, so a
+    run split into consecutive chunks equals one call, bit for bit.
+    """
+    if isinstance(first_sample, bool) or not isinstance(first_sample, numbers.Integral) \
+            or not 0 <= first_sample <= 2**62 - count:
+        raise MaxboundsValueError("first_sample", f"must be an integer between 0 and 2**62 - samples, got {first_sample!r}")
+    return int(first_sample)
 
 
 def check_run_args(samples, seed, per_layer):

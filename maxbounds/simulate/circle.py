@@ -64,7 +64,7 @@ from scipy.special import ellipeinc
 
 from .._validate import MaxboundsValueError, as_real_array, as_vector
 from ..architecture import Architecture
-from .chain import MAX_SAMPLES
+from .chain import MAX_SAMPLES, check_first
 from .length import _check_arch, _check_seed, draw_network
 
 __all__ = ["CircleLengthSamples", "circle_breakpoints", "circle_length_samples"]
@@ -230,7 +230,7 @@ def _check_circle(arch, centre, radius, e, f):
 # ---------------------------------------------------------------------------
 # Python API
 # ---------------------------------------------------------------------------
-def circle_length_samples(arch, centre, radius, e, f, networks, seed) -> CircleLengthSamples:
+def circle_length_samples(arch, centre, radius, e, f, networks, seed, *, first_sample=0) -> CircleLengthSamples:
     r"""Exact :math:`\mathrm{len}(N\circ\gamma)` for the circle :math:`c + r(\cos\theta\,e + \sin\theta\,f)`.
 
     Parameters
@@ -263,8 +263,9 @@ def circle_length_samples(arch, centre, radius, e, f, networks, seed) -> CircleL
     networks = int(networks)
     length = np.empty(networks)
     pieces = np.empty(networks, dtype=np.int64)
+    first = check_first(first_sample, int(networks))
     for s in range(networks):
-        T, X, wrap = _arcs(draw_network(arch, seed, s), centre, r, e, f)
+        T, X, wrap = _arcs(draw_network(arch, seed, first + s), centre, r, e, f)
         length[s] = float(np.sum(_arc_lengths(T, X)))
         P = X.shape[0]
         pieces[s] = P - 1 if (wrap and P > 1) else P

@@ -27,14 +27,15 @@ from .._validate import MaxboundsValueError, as_real_array
 from ..architecture import Architecture
 from ..laws.exact import GramChainSamples, _exp_checked
 from . import _kernels
-from .chain import _result, check_args, check_run_args, layer_arrays
+from .chain import _result, check_args, check_first, check_run_args, layer_arrays
 
 __all__ = ["explicit_samples", "explicit_samples_many"]
 
 _ACTIVATIONS = ("maxout", "relu")
 
 
-def explicit_samples(arch, x, u, samples, seed, *, activation="maxout", per_layer=False) -> GramChainSamples:
+def explicit_samples(arch, x, u, samples, seed, *, activation="maxout", per_layer=False,
+                     first_sample=0) -> GramChainSamples:
     r"""Sample :math:`\lVert J_N(x)u\rVert^2` from explicitly drawn networks.
 
     Parameters are those of :func:`maxbounds.simulate.chain_samples`, plus
@@ -60,7 +61,7 @@ def explicit_samples(arch, x, u, samples, seed, *, activation="maxout", per_laye
     rows = arch.depth + 1 if per_layer else 1
     out = np.empty((6, rows, samples))
     _kernels.explicit_kernel(x, u, widths, ranks, log_scale, log_beta, relu, samples, np.uint64(seed),
-                             per_layer, out)
+                             check_first(first_sample, samples), per_layer, out)
     return _result(arch, out, per_layer, "numba-explicit-relu" if relu else "numba-explicit")
 
 

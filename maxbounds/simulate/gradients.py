@@ -41,7 +41,7 @@ import numpy as np
 from .._validate import MaxboundsValueError
 from ..architecture import Architecture
 from . import _kernels
-from .chain import MAX_SAMPLES, _vector, layer_arrays
+from .chain import MAX_SAMPLES, _vector, check_first, layer_arrays
 
 __all__ = ["GradientSamples", "gradient_samples"]
 
@@ -79,7 +79,7 @@ def _forward_layer(rng, x, n, K, weight_sd, bias_sd, row, x_out, w_sel):
 
 
 @numba.njit(cache=True, parallel=True)
-def _gradient_kernel(x0, widths, ranks, log_scale, log_beta, networks, seed, sq_x, delta_sq):
+def _gradient_kernel(x0, widths, ranks, log_scale, log_beta, networks, seed, first, sq_x, delta_sq):
     """Fill ``sq_x[s, 0..L]`` with ``||x_l||^2`` and ``delta_sq[s, 0..L-1]`` with ``||delta_l||^2``, l = 1..L.
 
     Network ``s`` uses the random stream ``(seed, s)``.
@@ -94,7 +94,7 @@ def _gradient_kernel(x0, widths, ranks, log_scale, log_beta, networks, seed, sq_
         offsets[layer + 1] = offsets[layer] + widths[layer + 1] * widths[layer]
     for s in numba.prange(networks):
         rng = np.empty(4, dtype=np.uint64)
-        _kernels.seed_stream(rng, seed, np.uint64(s))
+        _kernels.seed_stream(rng, seed, np.uint64(first + s))
         weights = np.empty(offsets[L])
         x = np.empty(width_max)
         x_new = np.empty(width_max)
@@ -219,7 +219,7 @@ class GradientSamples:
 # ---------------------------------------------------------------------------
 # API
 # ---------------------------------------------------------------------------
-def gradient_samples(arch, x, networks, seed) -> GradientSamples:
+def gradient_samples(arch, x, networks, seed, *, first_sample=0) -> GradientSamples:
     r"""Sample parameter-gradient statistics and the NTK diagonal of explicit random networks at ``x``.
 
     Parameters
@@ -259,5 +259,6 @@ def gradient_samples(arch, x, networks, seed) -> GradientSamples:
     L = arch.depth
     sq_x = np.empty((networks, L + 1))
     delta_sq = np.empty((networks, L))
-    _gradient_kernel(x, widths, ranks, log_scale, log_beta, networks, np.uint64(int(seed)), sq_x, delta_sq)
+    first = check_first(first_sample, networks)
+    _gradient_kernel(x, widths, ranks, log_scale, log_beta, networks, np.uint64(int(seed)), first, sq_x, delta_sq)
     return GradientSamples(arch, sq_x, delta_sq)

@@ -65,7 +65,7 @@ import numpy as np
 from .._validate import MaxboundsValueError, as_vector
 from ..architecture import Architecture
 from . import _kernels
-from .chain import MAX_SAMPLES
+from .chain import MAX_SAMPLES, check_first
 
 __all__ = ["SegmentLengthSamples", "draw_network", "segment_breakpoints", "segment_length_samples"]
 
@@ -204,10 +204,10 @@ def _pieces(a, b, widths, ranks, w_off, b_off, weights, biases):
 
 
 @numba.njit(cache=True, parallel=True)
-def _length_kernel(a, b, widths, ranks, weight_sd, bias_sd, w_off, b_off, networks, seed, length, pieces):
+def _length_kernel(a, b, widths, ranks, weight_sd, bias_sd, w_off, b_off, networks, seed, first, length, pieces):
     for s in numba.prange(networks):
         rng = np.empty(4, dtype=np.uint64)
-        _kernels.seed_stream(rng, seed, np.uint64(s))
+        _kernels.seed_stream(rng, seed, np.uint64(first + s))
         weights = np.empty(w_off[-1])
         biases = np.empty(b_off[-1])
         _draw(rng, widths, ranks, weight_sd, bias_sd, w_off, b_off, weights, biases)
@@ -308,7 +308,7 @@ def _check_segment(arch, a, b):
     return np.ascontiguousarray(a, dtype=float), np.ascontiguousarray(b, dtype=float)
 
 
-def segment_length_samples(arch, a, b, networks, seed) -> SegmentLengthSamples:
+def segment_length_samples(arch, a, b, networks, seed, *, first_sample=0) -> SegmentLengthSamples:
     r"""Exact :math:`\mathrm{len}(N\circ\gamma)` of the segment :math:`\gamma` from ``a`` to ``b``.
 
     Parameters
@@ -336,7 +336,7 @@ def segment_length_samples(arch, a, b, networks, seed) -> SegmentLengthSamples:
     length = np.empty(int(networks))
     pieces = np.empty(int(networks), dtype=np.int64)
     _length_kernel(a, b, widths, ranks, weight_sd, bias_sd, w_off, b_off, int(networks), np.uint64(seed),
-                   length, pieces)
+                   check_first(first_sample, int(networks)), length, pieces)
     chord = math.sqrt(float((b - a) @ (b - a)))
     return SegmentLengthSamples(arch, a, b, seed, length, length / chord, pieces)
 

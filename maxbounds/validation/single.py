@@ -34,16 +34,41 @@ from ..simulate import chain_samples, explicit_samples
 QUANTITIES = ("jacobian", "activation", "cosine", "gradient", "ntk", "length")
 
 
-def _sample(arch, x, u, samples, seed, method, per_layer):
-    if method == "chain":
-        return chain_samples(arch, x, u, samples, seed, per_layer=per_layer)
-    return explicit_samples(arch, x, u, samples, seed, per_layer=per_layer)
+#: Chunks a run is split into, so that a progress bar can advance.
+CHUNKS = 50
+
+
+def _chunks(total: int, advance, draw) -> dict:
+    """Join ``draw(first, count)`` (a dict of arrays, samples on the last axis) over consecutive chunks.
+
+    Network ``s`` of every sampler depends only on ``(seed, s)``, so the joined
+    arrays equal those of one call, bit for bit; the chunks only let
+    ``advance(count)`` report progress.
+    """
+    step = max(1, -(-total // CHUNKS))
+    parts = []
+    for first in range(0, total, step):
+        count = min(step, total - first)
+        parts.append(draw(first, count))
+        if advance is not None:
+            advance(count)
+    return {key: np.concatenate([part[key] for part in parts], axis=-1) for key in parts[0]}
+
+
+def _sample(arch, x, u, samples, seed, method, per_layer, advance=None, field="jacobian_sq_norm"):
+    sampler = chain_samples if method == "chain" else explicit_samples
+
+    def draw(first, count):
+        result = sampler(arch, x, u, count, seed, per_layer=per_layer, first_sample=first)
+        return {field: getattr(result, field)}
+
+    return _chunks(samples, advance, draw)[field]
 
 
 def validate_jacobian(arch: Architecture, x, u, samples: int, seed: int, method: str = "chain",
-                      moments=()) -> dict:
+                      moments=(), advance=None) -> dict:
     """Mean, second moment and further moments ``E||J u||^(2t)`` against their bounds."""
-    draws = _sample(arch, x, u, samples, seed, method, per_layer=False).jacobian_sq_norm
+    draws = _sample(arch, x, u, samples, seed, method, False, advance)
     lower, upper = jacobian.jacobian_bounds(arch)
     linear = all(K == 1 for K in arch.ranks)
     out = {}
@@ -62,24 +87,26 @@ def validate_jacobian(arch: Architecture, x, u, samples: int, seed: int, method:
     return out
 
 
-def validate_activation(arch: Architecture, x, u, samples: int, seed: int, method: str = "chain") -> dict:
+def validate_activation(arch: Architecture, x, u, samples: int, seed: int, method: str = "chain",
+                        advance=None) -> dict:
     """Per-layer mean of ``||x_l||^2`` against the exact law."""
-    draws = _sample(arch, x, u, samples, seed, method, per_layer=True)
+    sq_norm_x = _sample(arch, x, u, samples, seed, method, True, advance, field="sq_norm_x")
     means = exact.activation_length_mean_var(arch, x)[0]
     layers = []
     for layer in range(1, arch.depth):
-        est = estimate(draws.sq_norm_x[layer])
+        est = estimate(sq_norm_x[layer])
         result = compare(est, exact=float(means[layer]))
         result["estimate"] = est.as_dict()
         layers.append({"layer": layer, **result})
     return {"layers": layers}
 
 
-def validate_cosine(arch: Architecture, x, u, samples: int, seed: int, method: str = "chain") -> dict:
+def validate_cosine(arch: Architecture, x, u, samples: int, seed: int, method: str = "chain",
+                    advance=None) -> dict:
     """Per-layer mean of ``|cos gamma_l|`` from one sampler against the other."""
     other = "explicit" if method == "chain" else "chain"
-    mine = _sample(arch, x, u, samples, seed, method, per_layer=True).abs_cos_gamma
-    theirs = _sample(arch, x, u, samples, seed + 1, other, per_layer=True).abs_cos_gamma
+    mine = _sample(arch, x, u, samples, seed, method, True, advance, field="abs_cos_gamma")
+    theirs = _sample(arch, x, u, samples, seed + 1, other, True, advance, field="abs_cos_gamma")
     layers = []
     for layer in range(1, arch.depth):
         a, b = estimate(mine[layer]), estimate(theirs[layer])
@@ -92,38 +119,52 @@ def validate_cosine(arch: Architecture, x, u, samples: int, seed: int, method: s
     return {"layers": layers}
 
 
-def validate_gradient(arch: Architecture, x, u, samples: int, seed: int, method: str = "explicit") -> dict:
-    """Per-layer squared parameter gradients against :func:`maxbounds.laws.gradients.gradient_bounds`."""
-    from ..laws import gradients
+_GRADIENT_KEYS = ("weight_nonzero", "weight_per_k", "weight_layer_sum", "bias_nonzero", "bias_per_k")
+
+
+def _gradient_draws(arch, x, samples, seed, advance, keys) -> dict:
+    """Per-layer gradient quantities (layers x samples) from explicit networks, in chunks."""
     from ..simulate import gradient_samples
 
-    draws = gradient_samples(arch, x, samples, seed)
+    def draw(first, count):
+        result = gradient_samples(arch, x, count, seed, first_sample=first)
+        return {key: np.atleast_2d(getattr(result, key).T) for key in keys}
+
+    return _chunks(samples, advance, draw)
+
+
+def validate_gradient(arch: Architecture, x, u, samples: int, seed: int, method: str = "explicit",
+                      advance=None) -> dict:
+    """Per-layer squared parameter gradients against :func:`maxbounds.laws.gradients.gradient_bounds`."""
+    from ..laws import gradients
+
+    draws = _gradient_draws(arch, x, samples, seed, advance, _GRADIENT_KEYS)
     bounds = gradients.gradient_bounds(arch, x)
     layers = []
     for layer, theory in enumerate(bounds, start=1):
-        for key in ("weight_nonzero", "weight_per_k", "weight_layer_sum", "bias_nonzero", "bias_per_k"):
-            est = estimate(getattr(draws, key)[:, layer - 1])
+        for key in _GRADIENT_KEYS:
+            est = estimate(draws[key][layer - 1])
             result = compare(est, lower=theory[key]["lower"], upper=theory[key]["upper"])
             result.update(estimate=est.as_dict(), exact=None)
             layers.append({"layer": layer, "name": key, **result})
     return {"layers": layers}
 
 
-def validate_ntk(arch: Architecture, x, u, samples: int, seed: int, method: str = "explicit") -> dict:
+def validate_ntk(arch: Architecture, x, u, samples: int, seed: int, method: str = "explicit",
+                 advance=None) -> dict:
     """The NTK diagonal against :func:`maxbounds.laws.gradients.ntk_bounds`."""
     from ..laws import gradients
-    from ..simulate import gradient_samples
 
-    draws = gradient_samples(arch, x, samples, seed)
+    ntk = _gradient_draws(arch, x, samples, seed, advance, ("ntk",))["ntk"][0]
     theory = gradients.ntk_bounds(arch, x)
-    est = estimate(draws.ntk)
+    est = estimate(ntk)
     result = compare(est, lower=theory["lower"], upper=theory["upper"])
     result.update(estimate=est.as_dict(), exact=None)
     return {"ntk": result}
 
 
 def validate_length(arch: Architecture, x, u, samples: int, seed: int, method: str = "explicit",
-                    curve: str = "segment") -> dict:
+                    curve: str = "segment", advance=None) -> dict:
     """Exact length distortion of a curve against its bounds.
 
     ``curve="segment"``: the segment ``[x, x + u/|u|]``; ``curve="circle"``:
@@ -141,36 +182,49 @@ def validate_length(arch: Architecture, x, u, samples: int, seed: int, method: s
             from .._validate import MaxboundsValueError
 
             raise MaxboundsValueError("curve", "a circle needs at least two input dimensions")
-        draws = circle_length_samples(arch, x, 1.0, u, f, samples, seed)
+
+        def sampler(count, first):
+            return circle_length_samples(arch, x, 1.0, u, f, count, seed, first_sample=first)
     else:
-        draws = segment_length_samples(arch, x, x + u, samples, seed)
+        def sampler(count, first):
+            return segment_length_samples(arch, x, x + u, count, seed, first_sample=first)
+
+    def draw(first, count):
+        result = sampler(count, first)
+        return {"distortion": result.distortion, "pieces": result.pieces}
+
+    draws = _chunks(samples, advance, draw)
     theory = gradients.length_bounds(arch)
-    mean = estimate(draws.distortion)
-    second = estimate(draws.distortion**2)
+    mean = estimate(draws["distortion"])
+    second = estimate(draws["distortion"] ** 2)
     out = {}
     for key, est, bounds in (("mean", mean, theory["mean"]), ("second_moment", second, theory["second_moment"])):
         result = compare(est, lower=bounds.get("lower"), upper=bounds["upper"])
         result.update(estimate=est.as_dict(), exact=None)
         out[key] = result
-    out["pieces"] = estimate(draws.pieces).as_dict()
+    out["pieces"] = estimate(draws["pieces"]).as_dict()
     return out
 
 
+def work(quantity: str, samples: int) -> int:
+    """Networks a run of ``quantity`` draws (the total of its progress bar)."""
+    return 2 * samples if quantity == "cosine" else samples
+
+
 def run(quantity: str, arch: Architecture, x, u, samples: int, seed: int, method: str = "chain",
-        moments=(), curve: str = "segment") -> dict:
+        moments=(), curve: str = "segment", advance=None) -> dict:
+    """Run one estimator against its theory; ``advance(count)`` is called as networks are drawn."""
+    x, u = np.asarray(x, float), np.asarray(u, float)
+    header = {"quantity": quantity, "architecture": arch.describe(), "method": method, "samples": samples,
+              "seed": seed}
     if quantity == "jacobian":
-        result = validate_jacobian(arch, np.asarray(x, float), np.asarray(u, float), samples, seed, method, moments)
-        return {"quantity": quantity, "architecture": arch.describe(), "method": method, "samples": samples,
-                "seed": seed, **result}
+        return {**header, **validate_jacobian(arch, x, u, samples, seed, method, moments, advance=advance)}
     if quantity == "length":
-        result = validate_length(arch, np.asarray(x, float), np.asarray(u, float), samples, seed, method, curve)
-        return {"quantity": quantity, "architecture": arch.describe(), "method": method, "samples": samples,
-                "seed": seed, "curve": curve, **result}
-    function = {"jacobian": validate_jacobian, "activation": validate_activation, "cosine": validate_cosine,
-                "gradient": validate_gradient, "ntk": validate_ntk, "length": validate_length}[quantity]
-    result = function(arch, np.asarray(x, float), np.asarray(u, float), samples, seed, method)
-    return {"quantity": quantity, "architecture": arch.describe(), "method": method, "samples": samples,
-            "seed": seed, **result}
+        return {**header, "curve": curve,
+                **validate_length(arch, x, u, samples, seed, method, curve, advance=advance)}
+    function = {"activation": validate_activation, "cosine": validate_cosine,
+                "gradient": validate_gradient, "ntk": validate_ntk}[quantity]
+    return {**header, **function(arch, x, u, samples, seed, method, advance=advance)}
 
 
 def passed(result: dict) -> bool:
