@@ -131,12 +131,22 @@ def check_first(first_sample, count):
     return int(first_sample)
 
 
+def check_count(count, name: str = "samples") -> int:
+    """Check a number of samples (or networks): an integer in ``1..MAX_SAMPLES``."""
+    if isinstance(count, bool) or not isinstance(count, numbers.Integral) or not 1 <= count <= MAX_SAMPLES:
+        raise MaxboundsValueError(name, f"must be an integer between 1 and {MAX_SAMPLES}, got {count!r}")
+    return int(count)
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """Check a seed (or a network index): an integer in ``0..2**64-1``."""
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= _MAX_SEED:
+        raise MaxboundsValueError(name, f"must be an integer in 0..2**64-1, got {seed!r}")
+    return int(seed)
+
+
 def check_run_args(samples, seed, per_layer):
     """Check the arguments every sampler shares; return ``(samples, seed, per_layer)`` as plain types."""
-    if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or not 1 <= samples <= MAX_SAMPLES:
-        raise MaxboundsValueError("samples", f"must be an integer between 1 and {MAX_SAMPLES}, got {samples!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= _MAX_SEED:
-        raise MaxboundsValueError("seed", f"must be an integer in 0..2**64-1, got {seed!r}")
     if not isinstance(per_layer, (bool, np.bool_)):
         raise MaxboundsValueError("per_layer", f"expected True or False, got {per_layer!r}")
-    return int(samples), int(seed), bool(per_layer)
+    return check_count(samples), check_seed(seed), bool(per_layer)

@@ -56,7 +56,6 @@ one network at a time (about a millisecond per small network).
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,8 +63,8 @@ from scipy.special import ellipeinc
 
 from .._validate import MaxboundsValueError, as_real_array, as_vector
 from ..architecture import Architecture
-from .chain import MAX_SAMPLES, check_first
-from .length import _check_arch, _check_seed, draw_network
+from .chain import check_count, check_first
+from .length import _check_arch, _check_seed, draw_network, mean_and_stderr
 
 __all__ = ["CircleLengthSamples", "circle_breakpoints", "circle_length_samples"]
 
@@ -110,9 +109,7 @@ class CircleLengthSamples:
 
     def mean_distortion(self) -> tuple:
         """The sample mean of the distortion and its standard error."""
-        d = self.distortion
-        se = float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
-        return float(d.mean()), se
+        return mean_and_stderr(self.distortion)
 
 
 # ---------------------------------------------------------------------------
@@ -257,8 +254,7 @@ def circle_length_samples(arch, centre, radius, e, f, networks, seed, *, first_s
     """
     _check_arch(arch, "the exact circle length")
     centre, r, e, f = _check_circle(arch, centre, radius, e, f)
-    if isinstance(networks, bool) or not isinstance(networks, numbers.Integral) or not 1 <= networks <= MAX_SAMPLES:
-        raise MaxboundsValueError("networks", f"must be an integer between 1 and {MAX_SAMPLES}, got {networks!r}")
+    networks = check_count(networks, "networks")
     seed = _check_seed(seed)
     networks = int(networks)
     length = np.empty(networks)

@@ -32,7 +32,6 @@ thread count.  Convolutional architectures are rejected.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numba
@@ -41,11 +40,10 @@ import numpy as np
 from .._validate import MaxboundsValueError
 from ..architecture import Architecture
 from . import _kernels
-from .chain import MAX_SAMPLES, _vector, check_first, layer_arrays
+from .chain import _vector, check_count, check_first, check_seed, layer_arrays
 
 __all__ = ["GradientSamples", "gradient_samples"]
 
-_MAX_SEED = 2**64 - 1
 
 
 # ---------------------------------------------------------------------------
@@ -249,13 +247,8 @@ def gradient_samples(arch, x, networks, seed, *, first_sample=0) -> GradientSamp
         raise MaxboundsValueError("arch", f"expected an Architecture, got {type(arch).__name__}")
     arch.require_fully_connected("the gradient sampler")
     x = _vector(x, "x", arch.n_in)
-    if isinstance(networks, bool) or not isinstance(networks, numbers.Integral) \
-            or not 1 <= networks <= MAX_SAMPLES:
-        raise MaxboundsValueError("networks", f"must be an integer between 1 and {MAX_SAMPLES}, got {networks!r}")
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= _MAX_SEED:
-        raise MaxboundsValueError("seed", f"must be an integer in 0..2**64-1, got {seed!r}")
+    networks, seed = check_count(networks, "networks"), check_seed(seed)
     widths, ranks, log_scale, log_beta = layer_arrays(arch)
-    networks = int(networks)
     L = arch.depth
     sq_x = np.empty((networks, L + 1))
     delta_sq = np.empty((networks, L))

@@ -56,7 +56,6 @@ other non-linear curves, and convolutional architectures (rejected).
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 
 import numba
@@ -65,11 +64,10 @@ import numpy as np
 from .._validate import MaxboundsValueError, as_vector
 from ..architecture import Architecture
 from . import _kernels
-from .chain import MAX_SAMPLES, check_first
+from .chain import check_count, check_first, check_seed
 
 __all__ = ["SegmentLengthSamples", "draw_network", "segment_breakpoints", "segment_length_samples"]
 
-_MAX_SEED = 2**64 - 1
 
 
 # ---------------------------------------------------------------------------
@@ -268,9 +266,14 @@ class SegmentLengthSamples:
 
     def mean_distortion(self) -> tuple:
         """The sample mean of the distortion and its standard error."""
-        d = self.distortion
-        se = float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
-        return float(d.mean()), se
+        return mean_and_stderr(self.distortion)
+
+
+def mean_and_stderr(values) -> tuple:
+    """``(mean, standard error)`` of samples; the error is NaN for a single sample."""
+    d = np.asarray(values, dtype=float)
+    se = float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
+    return float(d.mean()), se
 
 
 def _layout(arch):
@@ -294,10 +297,7 @@ def _check_arch(arch, what):
     arch.require_fully_connected(what)
 
 
-def _check_seed(seed, name="seed"):
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= _MAX_SEED:
-        raise MaxboundsValueError(name, f"must be an integer in 0..2**64-1, got {seed!r}")
-    return int(seed)
+_check_seed = check_seed  # the seeds and network indices of every sampler are checked alike
 
 
 def _check_segment(arch, a, b):
@@ -329,8 +329,7 @@ def segment_length_samples(arch, a, b, networks, seed, *, first_sample=0) -> Seg
     """
     _check_arch(arch, "the exact segment length")
     a, b = _check_segment(arch, a, b)
-    if isinstance(networks, bool) or not isinstance(networks, numbers.Integral) or not 1 <= networks <= MAX_SAMPLES:
-        raise MaxboundsValueError("networks", f"must be an integer between 1 and {MAX_SAMPLES}, got {networks!r}")
+    networks = check_count(networks, "networks")
     seed = _check_seed(seed)
     widths, ranks, weight_sd, bias_sd, w_off, b_off = _layout(arch)
     length = np.empty(int(networks))
