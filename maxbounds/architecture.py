@@ -226,6 +226,8 @@ def _parse_list(text, argument, convert):
     for p in parts:
         try:
             values.append(convert(p))
+        except MaxboundsValueError:
+            raise
         except ValueError:
             raise MaxboundsValueError(argument, f"cannot read {p!r}") from None
     return values[0] if len(values) == 1 else values
@@ -243,7 +245,10 @@ def _scale_token(text):
     for name in _NAMED_SCALES:
         if token == name.upper():
             return name
-    return _parse_number(text, "c")
+    try:
+        return float(text)
+    except ValueError:
+        raise MaxboundsValueError("c", f"expected a number > 0 or one of 1/M, 1/L, 1/S, got {text!r}") from None
 
 
 def _per_layer(value, count, argument):
