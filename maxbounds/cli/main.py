@@ -13,7 +13,9 @@ import sys
 
 from .. import __version__
 from .._validate import MaxboundsValueError
-from . import bounds_cmd, constants_cmd, init_cmd, validate_cmd
+from . import bounds_cmd, constants_cmd, init_cmd, regions_cmd, reproduce_cmd, sweep_cmd, validate_cmd
+
+COMMANDS = (constants_cmd, bounds_cmd, init_cmd, validate_cmd, regions_cmd, reproduce_cmd, sweep_cmd)
 
 #: Command-line option of each Python argument name, for error messages.
 OPTION_NAMES = {
@@ -21,6 +23,14 @@ OPTION_NAMES = {
     "c_out": "--c-out", "bias_var": "--bias-var", "input": "--input", "s": "--s", "fan_in": "--fan-in",
     "kernel_size": "--kernel-size", "sweep": "--sweep", "plot": "--plot", "curve": "--curve", "method": "--method", "direction": "--direction", "samples": "--samples", "seed": "--seed", "symbolic": "--symbolic", "relu": "--relu", "in_channels": "--in-channels", "scheme": "--scheme",
 }
+
+
+def _option_names() -> dict:
+    """OPTION_NAMES, plus the ``OPTION_NAMES`` a command module adds of its own."""
+    names = dict(OPTION_NAMES)
+    for module in COMMANDS:
+        names.update(getattr(module, "OPTION_NAMES", {}))
+    return names
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"maxbounds {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for module in (constants_cmd, bounds_cmd, init_cmd, validate_cmd):
+    for module in COMMANDS:
         module.add_parser(commands)
     return parser
 
@@ -49,7 +59,7 @@ def main(argv=None) -> int:
     try:
         status = args.run(args)
     except MaxboundsValueError as error:
-        option = OPTION_NAMES.get(error.argument, error.argument)
+        option = _option_names().get(error.argument, error.argument)
         prog = f"maxbounds {args.command}"
         sys.stderr.write(f"{prog}: error: argument {option}: {error.problem}\n")
         return 2
