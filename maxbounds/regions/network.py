@@ -1,0 +1,216 @@
+r"""One explicit maxout (or ReLU) network: its weights, forward pass and activation pattern.
+
+A :class:`Network` holds, for each layer ``l = 1..L``, a weight array ``W``
+of shape ``(n_l, K_l, n_{l-1})`` and a bias array of shape ``(n_l, K_l)``, so
+that
+
+.. math::
+
+    \zeta_{l,i,k}(x) = W_l[i, k]\cdot x_{l-1} + b_l[i, k],\qquad
+    x_{l,i} = \max_k \zeta_{l,i,k}(x),
+
+and the output layer (``K_L = 1``) is linear.  A ReLU unit is the maxout
+unit of rank 2 whose second feature is identically zero, which is how
+:meth:`Network.random` builds ReLU networks.  The *activation pattern* of an
+input is the argmax ``k*`` of every hidden unit; the set of inputs with one
+pattern is an activation region (convex: on it the network is one affine
+map, and the pattern is a list of linear inequalities).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._validate import MaxboundsValueError
+from ..architecture import Architecture
+from ..simulate.length import draw_network
+
+__all__ = ["Network"]
+
+#: Most hidden units a network for region counting may have (patterns are stored per unit).
+MAX_UNITS = 100_000
+
+
+class Network:
+    """An explicit feed-forward maxout network (hidden maxout layers, linear output layer).
+
+    Parameters
+    ----------
+    layers : sequence of (W, b)
+        ``W`` of shape ``(n_l, K_l, n_{l-1})`` and ``b`` of shape
+        ``(n_l, K_l)`` per layer; the last layer must have ``K_L = 1`` (a
+        ``(n_L, n_{L-1})`` matrix and an ``(n_L,)`` vector are accepted for it).
+        Entries must be finite.
+    """
+
+    def __init__(self, layers):
+        checked = []
+        layers = list(layers)
+        if not layers:
+            raise MaxboundsValueError("layers", "give at least one (W, b) layer")
+        n_prev = None
+        for number, layer in enumerate(layers, start=1):
+            try:
+                W, b = layer
+            except (TypeError, ValueError):
+                raise MaxboundsValueError("layers", f"layer {number} must be a pair (W, b)") from None
+            W = np.array(W, dtype=float)
+            b = np.array(b, dtype=float)
+            last = number == len(layers)
+            if last and W.ndim == 2:
+                W = W[:, None, :]
+            if last and b.ndim == 1:
+                b = b[:, None]
+            if W.ndim != 3 or b.shape != W.shape[:2]:
+                raise MaxboundsValueError(
+                    "layers", f"layer {number}: W must have shape (n, K, n_prev) and b shape (n, K); "
+                    f"got W {W.shape} and b {b.shape}")
+            if W.shape[0] < 1 or W.shape[1] < 1 or W.shape[2] < 1:
+                raise MaxboundsValueError("layers", f"layer {number} has an empty dimension: W {W.shape}")
+            if n_prev is not None and W.shape[2] != n_prev:
+                raise MaxboundsValueError(
+                    "layers", f"layer {number} takes {W.shape[2]} inputs but layer {number - 1} has {n_prev} units")
+            if last and W.shape[1] != 1:
+                raise MaxboundsValueError("layers", "the output layer must be linear (rank 1)")
+            if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+                raise MaxboundsValueError("layers", f"layer {number} has a non-finite weight or bias")
+            checked.append((W, b))
+            n_prev = W.shape[0]
+        self.layers = tuple(checked)
+        if self.hidden_units > MAX_UNITS:
+            raise MaxboundsValueError("widths", f"at most {MAX_UNITS} hidden units, got {self.hidden_units}")
+
+    # -- construction --------------------------------------------------------
+    @classmethod
+    def random(cls, arch: Architecture, seed: int, index: int = 0, *, relu: bool = False) -> "Network":
+        r"""Network ``index`` of ``seed`` drawn from ``arch``.
+
+        Weights :math:`N(0, c_l/n_{l-1})`, biases :math:`N(0, \beta_l)`; the
+        very network of sample ``index`` of
+        :func:`maxbounds.simulate.explicit_samples` (same seed).  With
+        ``relu=True`` every hidden layer has one Gaussian feature and one
+        zero feature, :math:`\max(0, w\cdot x + b)`, whatever ``arch.ranks``.
+        """
+        if relu:
+            arch = arch.with_(ranks=(1,) * (arch.depth - 1))
+        layers = draw_network(arch, seed, index)
+        if relu:
+            layers = [(np.concatenate([W, np.zeros_like(W)], axis=1), np.concatenate([b, np.zeros_like(b)], axis=1))
+                      for W, b in layers[:-1]] + [layers[-1]]
+        return cls(layers)
+
+    @classmethod
+    def load(cls, path) -> "Network":
+        """Read a network saved by :meth:`save` (``W1, b1, W2, b2, ...`` in an ``.npz`` file)."""
+        try:
+            with np.load(path) as data:
+                count = len([key for key in data.files if key.startswith("W")])
+                layers = [(data[f"W{l}"], data[f"b{l}"]) for l in range(1, count + 1)]
+        except (OSError, ValueError, KeyError) as error:
+            raise MaxboundsValueError("weights", f"cannot read a network from {path}: {error}") from None
+        return cls(layers)
+
+    def save(self, path) -> None:
+        """Write the weights as ``W1, b1, ...`` to an ``.npz`` file."""
+        arrays = {}
+        for l, (W, b) in enumerate(self.layers, start=1):
+            arrays[f"W{l}"], arrays[f"b{l}"] = W, b
+        np.savez(path, **arrays)
+
+    # -- shape -----------------------------------------------------------------
+    @property
+    def widths(self) -> tuple:
+        """``(n_0, n_1, ..., n_L)``."""
+        return (self.layers[0][0].shape[2],) + tuple(W.shape[0] for W, _ in self.layers)
+
+    @property
+    def ranks(self) -> tuple:
+        """Ranks of the hidden layers ``(K_1, ..., K_{L-1})``."""
+        return tuple(W.shape[1] for W, _ in self.layers[:-1])
+
+    @property
+    def n_in(self) -> int:
+        return self.widths[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.widths[-1]
+
+    @property
+    def hidden_units(self) -> int:
+        """Number of hidden maxout units :math:`N = \\sum_{l<L} n_l`."""
+        return sum(W.shape[0] for W, _ in self.layers[:-1])
+
+    def __repr__(self) -> str:
+        return f"Network(widths={'-'.join(map(str, self.widths))}, ranks={self.ranks})"
+
+    # -- evaluation ----------------------------------------------------------
+    def forward(self, x, *, patterns: bool = False):
+        """Outputs ``N(x)`` for inputs ``x`` of shape ``(..., n_0)``; with ``patterns=True`` also the argmaxes.
+
+        The patterns have shape ``(..., N)`` (hidden units in layer order),
+        the first maximal feature on ties.
+        """
+        x = np.asarray(x, dtype=float)
+        if x.shape[-1:] != (self.n_in,):
+            raise MaxboundsValueError("x", f"inputs must have last dimension n_0 = {self.n_in}, got shape {x.shape}")
+        lead = x.shape[:-1]
+        h = x.reshape(-1, self.n_in)
+        chosen = []
+        for W, b in self.layers[:-1]:
+            z = np.einsum("ikj,pj->pik", W, h) + b
+            k = np.argmax(z, axis=2)
+            chosen.append(k)
+            h = np.take_along_axis(z, k[:, :, None], axis=2)[:, :, 0]
+        W, b = self.layers[-1]
+        out = (h @ W[:, 0, :].T + b[:, 0]).reshape(lead + (self.n_out,))
+        if not patterns:
+            return out
+        pattern = (np.concatenate(chosen, axis=1) if chosen else np.empty((h.shape[0], 0), dtype=np.int64))
+        return out, pattern.reshape(lead + (self.hidden_units,))
+
+    def patterns(self, x) -> np.ndarray:
+        """The activation patterns of inputs ``x`` (shape ``(..., N)``)."""
+        return self.forward(x, patterns=True)[1]
+
+    # -- flat layout for the Numba kernels --------------------------------------
+    def flat(self) -> tuple:
+        """``(widths, ranks, w_off, b_off, weights, biases)`` with ``ranks`` including ``K_L = 1``."""
+        widths = np.asarray(self.widths, dtype=np.int64)
+        ranks = np.asarray([W.shape[1] for W, _ in self.layers], dtype=np.int64)
+        w_off = np.zeros(len(self.layers) + 1, dtype=np.int64)
+        b_off = np.zeros(len(self.layers) + 1, dtype=np.int64)
+        for l, (W, b) in enumerate(self.layers):
+            w_off[l + 1] = w_off[l] + W.size
+            b_off[l + 1] = b_off[l] + b.size
+        weights = np.concatenate([W.ravel() for W, _ in self.layers])
+        biases = np.concatenate([b.ravel() for _, b in self.layers])
+        return widths, ranks, w_off, b_off, np.ascontiguousarray(weights), np.ascontiguousarray(biases)
+
+
+def check_network(net) -> Network:
+    """``net`` if it is a :class:`Network`, else a one-line error."""
+    if not isinstance(net, Network):
+        raise MaxboundsValueError("net", f"expected a maxbounds.regions.Network, got {type(net).__name__}")
+    return net
+
+
+def decision_function_rows(net: Network) -> int:
+    """Which output combination is the decision function: 1 output (its sign) or 2 outputs (their difference)."""
+    if net.n_out not in (1, 2):
+        raise MaxboundsValueError(
+            "widths", f"the decision boundary is defined for 1 or 2 outputs (N = 0 or N_1 = N_2), got {net.n_out}")
+    return net.n_out
+
+
+def finite_box(box, argument: str = "box") -> tuple:
+    """``(lo, hi)`` with finite ``lo < hi``."""
+    try:
+        lo, hi = (float(v) for v in box)
+    except (TypeError, ValueError):
+        raise MaxboundsValueError(argument, f"expected two numbers lo, hi, got {box!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise MaxboundsValueError(argument, f"expected finite lo < hi, got {lo:g}, {hi:g}")
+    return lo, hi
