@@ -1,15 +1,76 @@
-"""``maxbounds reproduce``: placeholder until the command lands."""
+"""``maxbounds reproduce``: redraw the paper's figures (MATH.md section 8) with their data.
+
+A thin layer over :func:`maxbounds.reproduce.reproduce`: ``FIGURE`` (or
+``all``) is computed and written as ``FIGURE.png``, ``FIGURE.json`` and
+``FIGURE.csv`` into ``--out``; ``--list`` names the figures.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+
+from ..report import render
+from ..reproduce import FIGURES, figure, reproduce
+from ..reproduce.registry import check_out_dir
+from ._parse import nonnegative_int
+from ._progress import progress_bar
+
 #: Command-line option of each Python argument name of this command, for error messages.
-OPTION_NAMES: dict = {}
+OPTION_NAMES: dict = {"figure": "FIGURE", "out_dir": "--out", "seed": "--seed"}
+
+HELP = "Reproduce a figure of the paper (PNG plus its data as JSON and CSV)."
 
 
 def add_parser(commands) -> None:
-    parser = commands.add_parser("reproduce", help="(not yet available)")
-    parser.set_defaults(run=_run)
+    parser = commands.add_parser(
+        "reproduce", help=HELP,
+        description=HELP + " --quick (the default) finishes in well under a minute per figure; --full uses "
+        "large sample sizes and the paper's full input sizes (minutes).",
+    )
+    parser.add_argument("figure", nargs="?", default=None, metavar="FIGURE",
+                        help=f"one of {', '.join(FIGURES)}, or all")
+    parser.add_argument("--list", action="store_true", help="name the figures and exit")
+    parser.add_argument("--out", default=".", metavar="DIR", help="existing folder for the files (default .)")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", dest="full", action="store_false", help="small sample sizes (default)")
+    size.add_argument("--full", dest="full", action="store_true", help="large sample sizes (slow)")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    parser.set_defaults(run=_run, full=False)
+
+
+def _list(args) -> int:
+    rows = [{"figure": f.name, "paper": f.paper, "description": f.description} for f in FIGURES.values()]
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    else:
+        sys.stdout.write(render(rows, "table") + "\n")
+    return 0
 
 
 def _run(args) -> int:
-    raise SystemExit("maxbounds reproduce: not yet available")
+    if args.list:
+        return _list(args)
+    if args.figure is None:
+        from .._validate import MaxboundsValueError
+
+        raise MaxboundsValueError("figure", f"name a figure ({', '.join(FIGURES)}, or all), or use --list")
+    names = list(FIGURES) if args.figure == "all" else [figure(args.figure).name]
+    check_out_dir(args.out)
+    results = []
+    for name in names:
+        with progress_bar(f"reproduce {name}", enabled=not args.quiet) as start:
+            result = reproduce(name, args.out, full=args.full, seed=args.seed, progress=start)
+        results.append(result)
+        if args.format == "table":
+            sys.stdout.write(f"{name}: {result['seconds']:.1f} s -> {result['png']}, {result['json']}, "
+                             f"{result['csv']}\n")
+            sys.stdout.flush()
+    if args.format == "json":
+        sys.stdout.write(json.dumps(results, indent=2) + "\n")
+    elif len(results) > 1:
+        total = sum(r["seconds"] for r in results)
+        sys.stdout.write(f"reproduce: {len(results)} figures in {total:.1f} s\n")
+    return 0

@@ -1,0 +1,210 @@
+r"""Figure 1 of MATH.md section 8: squared weight gradients against depth, for several ``c``.
+
+The paper plots, for maxout networks of width 2 and rank ``K = 5`` with
+``depth = 2..10`` maxout layers, zero biases and a linear scalar output
+(:math:`c_L = 1`), the distribution of :math:`n_0(\partial N/\partial W)^2`
+over the non-zero entries of all weight layers pooled, for
+:math:`c \in \{1/L, 1/M, 1, 2, 1/S, 0.1, 100\}` (constants at ``K = 5``).
+The input is a fixed random unit vector (fully connected, :math:`n_0 = 2`)
+or a random unit-norm image (convolutional, ``3 x 3`` kernels, ``C`` = 2
+channels, ``H x W x 3`` input, :math:`n_0 = 3HW`).
+
+Estimates (per ``(c, depth)``):
+
+* quartiles and median of the pooled entries (the paper's band), from
+  :mod:`maxbounds.reproduce._gradient_entries`;
+* the mean of the pooled entries with its standard error, as the mean over
+  networks of each network's average non-zero entry, which for fully
+  connected networks comes from the Numba sampler
+  :func:`maxbounds.simulate.gradient_samples`:
+  :math:`\sum_l \lVert\delta_l\rVert^2\lVert x_{l-1}\rVert^2 / \sum_l n_l n_{l-1}`;
+* fully connected only, the bounds of MATH.md section 5 on that mean:
+  :math:`\sum_l n_l n_{l-1}\,[\text{lower}_l, \text{upper}_l] / \sum_l n_l n_{l-1}`
+  with the per-entry bounds of :func:`maxbounds.laws.gradients.gradient_bounds`
+  (a weighted average of bounds bounds the weighted average of means).
+  Convolutional layers share weights across positions, so no bound is drawn.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..architecture import Architecture
+from ..constants import constant
+from ..laws.gradients import gradient_bounds
+from ..simulate import gradient_samples
+from . import _common
+from ._gradient_entries import conv_entries, fc_entries
+
+K = 5
+WIDTH = 2
+DEPTHS = tuple(range(2, 11))
+
+#: Sample sizes: networks for the mean, networks for the quartiles, depths, conv image side.
+_FC_SIZES = {
+    "tiny": {"mean_networks": 400, "entry_networks": 200, "depths": (2, 4)},
+    "quick": {"mean_networks": 20_000, "entry_networks": 5_000, "depths": DEPTHS},
+    "full": {"mean_networks": 1_000_000, "entry_networks": 100_000, "depths": DEPTHS},
+}
+_CONV_SIZES = {
+    "tiny": {"networks": 8, "image": 4, "depths": (2, 3), "batch": 8},
+    "quick": {"networks": 100, "image": 32, "depths": DEPTHS, "batch": 25},
+    "full": {"networks": 1_000, "image": 32, "depths": DEPTHS, "batch": 20},
+}
+
+
+def c_values() -> list[tuple[str, float]]:
+    """The paper's seven scales with their labels; ``1/L``, ``1/M``, ``1/S`` evaluated at ``K = 5``."""
+    return sorted([
+        ("1/L", 1 / constant("L", K)), ("1/M", 1 / constant("M", K)), ("1", 1.0), ("2", 2.0),
+        ("1/S", 1 / constant("S", K)), ("0.1", 0.1), ("100", 100.0),
+    ], key=lambda item: item[1])
+
+
+def _fc_arch(depth: int, c: float) -> Architecture:
+    return Architecture((WIDTH,) * (depth + 1) + (1,), ranks=K, c=c, c_out=1.0, bias_var=0.0)
+
+
+def _pooled_bounds(arch: Architecture, x) -> tuple[float, float]:
+    r"""Bounds on :math:`E` of a network's average non-zero weight-gradient entry (weights :math:`n_l n_{l-1}`)."""
+    counts = np.array([arch.widths[l] * arch.widths[l - 1] for l in range(1, arch.depth + 1)], dtype=float)
+    rows = gradient_bounds(arch, x, log=True)
+    lo = np.array([r["weight_nonzero"]["lower"] for r in rows])
+    hi = np.array([r["weight_nonzero"]["upper"] for r in rows])
+    log_total = math.log(counts.sum())
+    return (float(np.logaddexp.reduce(lo + np.log(counts))) - log_total,
+            float(np.logaddexp.reduce(hi + np.log(counts))) - log_total)
+
+
+def _quartiles(entries) -> dict:
+    q25, q50, q75 = np.quantile(entries, [0.25, 0.5, 0.75])
+    return {"q25": float(q25), "median": float(q50), "q75": float(q75), "entries": int(np.size(entries))}
+
+
+def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | None = None) -> dict:
+    """Fully connected variant: estimates, quartiles and bounds of ``n_0 (dN/dW)^2`` per ``(c, depth)``."""
+    lvl = _common.level(quick, size)
+    sizes = _FC_SIZES[lvl]
+    rng = np.random.default_rng([seed, 1])
+    x = _common.unit_vector(rng, WIDTH)
+    n0 = WIDTH
+    cs = c_values()
+    advance = _common.tracker(progress, len(cs) * len(sizes["depths"]))
+    curves = []
+    for label, c in cs:
+        curve = {"c": c, "label": label, "mean": [], "stderr": [], "q25": [], "median": [], "q75": [],
+                 "lower": [], "upper": []}
+        for depth in sizes["depths"]:
+            arch = _fc_arch(depth, c)
+            g = gradient_samples(arch, x, sizes["mean_networks"], seed)
+            counts = np.array(arch.widths[1:]) * np.array(arch.widths[:-1])
+            per_network = n0 * g.weight_layer_sum.sum(axis=1) / counts.sum()
+            stats = _common.summary(per_network)
+            entries = n0 * fc_entries(WIDTH, depth, K, c, x, sizes["entry_networks"], rng)
+            entries = entries[entries != 0.0]
+            quart = _quartiles(entries)
+            lo, hi = _pooled_bounds(arch, x)
+            curve["mean"].append(stats["mean"])
+            curve["stderr"].append(stats["stderr"])
+            for key in ("q25", "median", "q75"):
+                curve[key].append(quart[key])
+            curve["lower"].append(n0 * math.exp(lo))
+            curve["upper"].append(n0 * math.exp(hi))
+            advance()
+        curves.append(curve)
+    settings = {
+        "variant": "fully connected", "width": WIDTH, "K": K, "n_0": n0, "biases": 0.0, "c_out": 1.0,
+        "depths (maxout layers)": list(sizes["depths"]), "input": _common.clean(x),
+        "mean_networks": sizes["mean_networks"], "entry_networks": sizes["entry_networks"], "size": lvl,
+        "mean": "over networks of the network's average non-zero n_0 (dN/dW)^2 (Numba gradient_samples)",
+        "quartiles": "of all non-zero entries n_0 (dN/dW)^2 of all layers pooled (NumPy networks)",
+        "bounds": "MATH.md section 5 on the mean (count-weighted average of the per-layer entry bounds)",
+    }
+    return {"settings": settings, "depths": list(sizes["depths"]), "curves": curves}
+
+
+def compute_conv(quick: bool = True, seed: int = 0, progress=None, *, size: str | None = None) -> dict:
+    """Convolutional variant: mean (with standard error) and quartiles of ``n_0 (dN/dW)^2`` per ``(c, depth)``."""
+    lvl = _common.level(quick, size)
+    sizes = _CONV_SIZES[lvl]
+    rng = np.random.default_rng([seed, 2])
+    side = sizes["image"]
+    image = _common.unit_vector(rng, 3 * side * side).reshape(3, side, side)
+    n0 = image.size
+    cs = c_values()
+    batches = -(-sizes["networks"] // sizes["batch"])
+    advance = _common.tracker(progress, len(cs) * len(sizes["depths"]) * batches)
+    curves = []
+    for label, c in cs:
+        curve = {"c": c, "label": label, "mean": [], "stderr": [], "q25": [], "median": [], "q75": []}
+        for depth in sizes["depths"]:
+            means, pooled, left = [], [], sizes["networks"]
+            while left > 0:
+                batch = min(left, sizes["batch"])
+                m, entries = conv_entries(WIDTH, depth, K, c, image, batch, rng)
+                means.append(m)
+                pooled.append(entries)
+                left -= batch
+                advance()
+            stats = _common.summary(n0 * np.concatenate(means))
+            quart = _quartiles(n0 * np.concatenate(pooled))
+            curve["mean"].append(stats["mean"])
+            curve["stderr"].append(stats["stderr"])
+            for key in ("q25", "median", "q75"):
+                curve[key].append(quart[key])
+        curves.append(curve)
+    settings = {
+        "variant": "convolutional", "channels": WIDTH, "K": K, "kernel": 3, "padding": "same",
+        "image": [3, side, side], "n_0": n0, "biases": 0.0, "c_out": 1.0,
+        "depths (maxout layers)": list(sizes["depths"]), "networks": sizes["networks"], "size": lvl,
+        "note": ("the paper's input is 32x32x3; --quick uses a smaller image to finish in about a minute, "
+                 "--full the paper's") if side != 32 else "the paper's 32x32x3 input",
+        "mean": "over networks of the network's average non-zero n_0 (dN/dW)^2",
+        "quartiles": "of all non-zero entries n_0 (dN/dW)^2 of all layers pooled",
+        "bounds": "none: the bounds of MATH.md section 5 are derived for fully connected layers",
+    }
+    return {"settings": settings, "depths": list(sizes["depths"]), "curves": curves}
+
+
+def plot(data: dict, path) -> None:
+    """Left: median and interquartile band (the paper's view); right: means with 95% intervals and the bounds."""
+    plt = _common.pyplot()
+    has_bounds = "lower" in data["curves"][0]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    depths = np.array(data["depths"], dtype=float)
+    for i, curve in enumerate(data["curves"]):
+        color = f"C{i}"
+        _common.band(axes[0], depths, curve, color, f"c = {curve['label']} ({curve['c']:.3g})", line="median")
+        mean = np.array(curve["mean"], dtype=float)
+        half = 1.96 * np.array(curve["stderr"], dtype=float)
+        axes[1].errorbar(depths, mean, yerr=half, fmt="o-", color=color, ms=3, lw=1, capsize=2)
+        if has_bounds:
+            axes[1].fill_between(depths, curve["lower"], curve["upper"], color=color, alpha=0.15, lw=0)
+    for ax in axes:
+        ax.set_yscale("log")
+        ax.axhline(1.0, color="black", lw=1)
+        ax.set_xlabel("depth (maxout layers)")
+    axes[0].set_ylabel(r"$n_0\,(\partial N/\partial W)^2$")
+    axes[0].set_title("median and interquartile range of the entries", fontsize=9)
+    axes[1].set_title("mean, 95% interval" + (" and bounds (bands)" if has_bounds else "; no bounds for conv"),
+                      fontsize=9)
+    axes[0].legend(fontsize=7, loc="best")
+    s = data["settings"]
+    fig.suptitle(f"{s['variant']}: K={s['K']}, n_0={s['n_0']}, zero biases", fontsize=10)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+
+
+def csv_rows(data: dict) -> list[dict]:
+    """One row per ``(c, depth)``."""
+    rows = []
+    for curve in data["curves"]:
+        for i, depth in enumerate(data["depths"]):
+            row = {"c_label": curve["label"], "c": curve["c"], "depth": depth}
+            for key in ("mean", "stderr", "q25", "median", "q75", "lower", "upper"):
+                if key in curve:
+                    row[key] = curve[key][i]
+            rows.append(row)
+    return rows
