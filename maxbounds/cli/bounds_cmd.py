@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 
 import numpy as np
@@ -14,7 +15,11 @@ from ..report import render
 from ._parse import nonnegative_real
 
 HELP = "Bounds and exact laws of gradients at initialisation for a maxout architecture."
-QUANTITIES = ("jacobian", "activation", "gradient", "ntk", "length")
+QUANTITIES = ("jacobian", "activation", "gradient", "ntk", "length", "regions")
+
+#: Command-line options of the Python arguments of ``bounds regions``, for error messages.
+OPTION_NAMES = {"box": "--box", "c_grad": "--c-grad", "networks": "--networks", "order": "--order",
+                "points": "--box"}
 
 
 def add_architecture_options(parser, required: bool = True):
@@ -64,7 +69,20 @@ def add_parser(commands):
     parser.add_argument("--sweep", default=None, metavar="depth=2-10 | c=0.5,1,1/M",
                         help="jacobian: a table of the bounds over depths (repeating the first hidden width, "
                              "rank and scale) or over hidden-layer scales c")
+    regions = parser.add_argument_group("regions", "options of 'bounds regions'")
+    regions.add_argument("--box", default="-1,1", metavar="LO,HI",
+                         help="regions: the cube [LO,HI]^n0 in which to bound the expected counts (default -1,1)")
+    regions.add_argument("--c-grad", default="analytic", metavar="analytic|simulated|VALUE",
+                         help="regions: C_grad from the Jacobian bounds (default), simulated from random networks "
+                              "on a grid in the box, or a given number")
+    regions.add_argument("--order", default=None, metavar="t",
+                         help="regions: moment order t of C_grad (default n0)")
+    regions.add_argument("--networks", type=int, default=100, metavar="N",
+                         help="regions: networks for --c-grad simulated (default 100)")
+    regions.add_argument("--seed", type=int, default=0, help="regions: seed for --c-grad simulated (default 0)")
     parser.add_argument("--format", choices=("table", "json", "latex"), default="table")
+    # let "--box -3,3" read -3,3 as a value: argparse only recognises plain negative numbers (-3, -0.5)
+    parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.eE+-]*,[\d.eE+,-]*$")
     parser.set_defaults(run=run)
     return parser
 
@@ -159,9 +177,106 @@ def sweep_rows(arch: Architecture, spec: str) -> list[dict]:
     return rows
 
 
+def _parse_box(text: str) -> tuple:
+    from .._validate import MaxboundsValueError
+
+    parts = text.split(",")
+    try:
+        lo, hi = (float(p) for p in parts)
+    except ValueError:
+        raise MaxboundsValueError("box", f"expected LO,HI (two numbers), got {text!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)) or not hi > lo:
+        raise MaxboundsValueError("box", f"expected finite LO < HI, got {text!r}")
+    return lo, hi
+
+
+def _c_grad_option(text: str):
+    if text in ("analytic", "simulated"):
+        return text
+    from .._validate import MaxboundsValueError
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise MaxboundsValueError("c_grad", f"expected analytic, simulated or a number > 0, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise MaxboundsValueError("c_grad", f"expected analytic, simulated or a number > 0, got {text!r}")
+    return value
+
+
+def regions_result(args, arch: Architecture) -> dict:
+    """The JSON-ready result of ``maxbounds bounds regions``."""
+    from ..laws.regions import asymptotic_forms, region_bounds
+
+    box = _parse_box(args.box)
+    order = None if args.order is None else _parse_order(args.order)
+    bounds = region_bounds(arch, c_grad=_c_grad_option(args.c_grad), order=order, box=box,
+                           networks=args.networks, seed=args.seed)
+    result = {"quantity": "regions", **bounds.as_dict(box=box), "asymptotic": asymptotic_forms(bounds)}
+    result["assumptions"] = {
+        "N": "number of hidden maxout units; K: the largest rank",
+        "biases": "independent N(0, beta_l), beta_l > 0, independent of the weights; C_bias = max_l 1/sqrt(2 pi beta_l)",
+        "c_grad": f"sup over inputs and features of E||grad zeta||^t, t = {bounds.order:g} "
+                  + ("(an upper bound)" if bounds.c_grad_method == "analytic" else
+                     "(a simulated estimate on a grid in the box, not a bound)" if bounds.c_grad_method == "simulated"
+                     else "(given)"),
+        "side_length": box[1] - box[0],
+        "delta0": "regions and pieces are stated for cubes with side >= 1/(2 C_grad C_bias); "
+                  "breakpoints hold on every segment",
+        "side_condition_met": bool(result["regions"]["side_condition_met"] and result["pieces"]["side_condition_met"]),
+    }
+    return result
+
+
+def _parse_order(text):
+    from .._validate import MaxboundsValueError
+
+    try:
+        return float(text)
+    except ValueError:
+        raise MaxboundsValueError("order", f"expected a number >= 1, got {text!r}") from None
+
+
+def _regions_rows(result: dict) -> list[dict]:
+    rows = []
+    for key, label in (("regions", "regions"), ("pieces", "decision-boundary pieces"),
+                       ("breakpoints_per_length", "breakpoints per unit length")):
+        entry = result[key]
+        rows.append({"quantity": label, "per unit volume": _num(entry["per_unit_volume"], entry["log10_per_unit_volume"]),
+                     "in the box": _num(entry["in_box"], entry["log10_in_box"]),
+                     "min side (delta0)": "-" if entry["delta0"] is None else entry["delta0"]})
+    rows.append({"quantity": "pieces on an edge of the box", "per unit volume": "-",
+                 "in the box": _num(result["breakpoints_per_length"]["pieces_on_edge"], None), "min side (delta0)": "-"})
+    cg, cb = result["c_grad"], result["c_bias"]
+    rows.append({"quantity": f"C_grad ({cg['method']}, t={cg['order']:g})", "per unit volume": cg["hidden"],
+                 "in the box": "-", "min side (delta0)": "-"})
+    rows.append({"quantity": "C_bias", "per unit volume": cb["hidden"], "in the box": "-", "min side (delta0)": "-"})
+    return rows
+
+
+def _num(value, log10):
+    if value is None:
+        return f"1e{log10:.2f}" if log10 is not None else "overflow"
+    return value
+
+
 def run(args) -> int:
     arch = architecture_from(args)
     from .._validate import MaxboundsValueError
+
+    if args.quantity == "regions":
+        result = regions_result(args, arch)
+        if args.format == "json":
+            sys.stdout.write(json.dumps(result, indent=2) + "\n")
+            return 0
+        caption = f"maxbounds bounds regions: {arch.describe()}, box [{args.box}]^{arch.n_in}"
+        if args.format == "table":
+            sys.stdout.write(caption + "\n")
+        sys.stdout.write(render(_regions_rows(result), args.format, caption=caption) + "\n")
+        if not result["assumptions"]["side_condition_met"]:
+            sys.stderr.write("warning: the box is smaller than delta0 = 1/(2 C_grad C_bias); the region and "
+                             "decision-boundary statements are not guaranteed for it\n")
+        return 0
 
     if args.symbolic and args.quantity != "jacobian":
         raise MaxboundsValueError("symbolic", "symbolic output is available for 'bounds jacobian'")
