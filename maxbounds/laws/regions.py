@@ -41,6 +41,7 @@ Everything is computed in log-space; the ``log_`` variants never overflow.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
 
@@ -117,8 +118,14 @@ def _log_B_moment(arch, layer, s):
     total = 0.0
     for m in range(1, layer):
         total += s * math.log(arch.c[m - 1] / arch.widths[m - 1])
-        total += float(iid_sum_log_moment("chi2_max", arch.ranks[m - 1], arch.widths[m], s))
+        total += _log_sum_max_moment(arch.ranks[m - 1], arch.widths[m], s)
     return total
+
+
+@functools.lru_cache(maxsize=4096)
+def _log_sum_max_moment(K, n, s):
+    r""":math:`\log E[(\sum_{i\le n}\Xi_i)^s]` (cached: repeated layers ask for the same value)."""
+    return float(iid_sum_log_moment("chi2_max", K, n, s))
 
 
 def _log_abs_gauss(t):
