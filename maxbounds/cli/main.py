@@ -53,8 +53,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Options whose values may start with '-' (``--box -3,3``); argparse would take them for options.
+SIGNED_VALUE_OPTIONS = ("--box", "--input", "--direction", "--line", "--plane", "--x", "--u")
+
+
+def _join_signed_values(argv: list) -> list:
+    """Turn ``--box -3,3`` into ``--box=-3,3`` so that a value starting with '-' reaches its option."""
+    out = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in SIGNED_VALUE_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-") \
+                and not argv[i + 1].startswith("--"):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def main(argv=None) -> int:
     parser = build_parser()
+    argv = _join_signed_values(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     try:
         status = args.run(args)

@@ -1,15 +1,202 @@
-"""``maxbounds regions``: placeholder until the command lands."""
+"""``maxbounds regions count``: exact counts of activation regions and decision-boundary pieces, beside the bounds."""
 
 from __future__ import annotations
 
+import json
+import math
+import sys
+
+import numpy as np
+
+from .._validate import MaxboundsValueError
+from ..regions import Network
+from ..regions.summary import METHODS, count_regions
+from ..report import render
+from ..report.plots import check_plot_path
+from ._parse import nonnegative_int, positive_int
+from ._progress import progress_bar
+from .bounds_cmd import add_architecture_options, architecture_from
+
+HELP = "Count activation regions and decision-boundary pieces exactly, beside the expected-complexity bounds."
+
 #: Command-line option of each Python argument name of this command, for error messages.
-OPTION_NAMES: dict = {}
+OPTION_NAMES = {"box": "--box", "plane": "--plane", "line": "--line", "networks": "--networks",
+                "resolution": "--resolution", "weights": "--weights", "layers": "--weights", "net": "--weights",
+                "model": "--widths"}
+
+#: Default bias variance of ``regions count``: zero biases make every region a cone through the origin.
+DEFAULT_BIAS_VAR = "1"
 
 
-def add_parser(commands) -> None:
-    parser = commands.add_parser("regions", help="(not yet available)")
-    parser.set_defaults(run=_run)
+def add_parser(commands):
+    parser = commands.add_parser("regions", help=HELP, description=HELP)
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
+    actions.required = True
+    count = actions.add_parser(
+        "count", help="count regions (exact 2-D splitting, a grid, or along a line)",
+        description="Count the activation regions of random networks drawn from an architecture (or of one "
+                    "network read from --weights) in a 2-D slice or along a segment. With several networks the "
+                    "means carry standard errors; the expected-complexity bounds are printed beside them.")
+    add_architecture_options(count, required=False)
+    count.set_defaults(bias_var=DEFAULT_BIAS_VAR)
+    for action in count._actions:
+        if action.dest == "bias_var":
+            action.help = "bias variance of every layer, or one per layer (output included); default 1 here"
+    count.add_argument("--weights", default=None, metavar="FILE.npz",
+                       help="count one given network instead (arrays W1, b1, W2, b2, ...; see Network.save)")
+    count.add_argument("--relu", action="store_true", help="ReLU hidden units (max(0, w.x + b)) instead of maxout")
+    count.add_argument("--box", default="-1,1", metavar="LO,HI",
+                       help="the square [LO,HI]^2 of the slice (or LO,HI,LO2,HI2 for a rectangle); for --method "
+                            "line, the interval (one input) or the diagonal from (LO,...,LO) to (HI,...,HI)")
+    count.add_argument("--method", choices=METHODS, default="exact",
+                       help="exact polygon splitting (default), distinct patterns on a grid, or exact pieces along "
+                            "a segment")
+    count.add_argument("--plane", default=None, metavar="P0;P1;P2",
+                       help="with more than two inputs: the slice through three points (comma-separated "
+                            "coordinates, points separated by ';'), with orthonormal coordinates from P0")
+    count.add_argument("--line", default=None, metavar="A;B", help="--method line: the segment from A to B")
+    count.add_argument("--resolution", type=positive_int, default=200, metavar="R",
+                       help="--method grid: R x R points (default 200)")
+    count.add_argument("--networks", type=positive_int, default=1, metavar="N",
+                       help="number of random networks (default 1)")
+    count.add_argument("--seed", type=nonnegative_int, default=0, metavar="S", help="random seed (default 0)")
+    count.add_argument("--plot", default=None, metavar="FILE.png",
+                       help="draw the regions (coloured) and the decision boundary of the (last) network")
+    count.add_argument("--format", choices=("table", "json", "latex", "markdown", "csv"), default="table")
+    count.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    count.set_defaults(run=run)
+    return parser
 
 
-def _run(args) -> int:
-    raise SystemExit("maxbounds regions: not yet available")
+def _points(text, argument, count, n_in):
+    parts = [p for p in text.split(";")]
+    if len(parts) != count:
+        raise MaxboundsValueError(argument, f"expected {count} points separated by ';', got {text!r}")
+    points = []
+    for part in parts:
+        try:
+            values = [float(v) for v in part.split(",")]
+        except ValueError:
+            raise MaxboundsValueError(argument, f"expected comma-separated numbers, got {part!r}") from None
+        if len(values) != n_in or not all(math.isfinite(v) for v in values):
+            raise MaxboundsValueError(argument, f"each point needs {n_in} finite coordinates (the input width)")
+        points.append(values)
+    return points
+
+
+def _box(text):
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise MaxboundsValueError("box", f"expected LO,HI or LO,HI,LO2,HI2, got {text!r}") from None
+    if len(values) == 2:
+        box = (values[0], values[1])
+        pairs = [box]
+    elif len(values) == 4:
+        box = ((values[0], values[1]), (values[2], values[3]))
+        pairs = list(box)
+    else:
+        raise MaxboundsValueError("box", f"expected LO,HI or LO,HI,LO2,HI2, got {text!r}")
+    for lo, hi in pairs:
+        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+            raise MaxboundsValueError("box", f"expected finite LO < HI, got {text!r}")
+    return box
+
+
+def _model(args):
+    if args.weights is not None:
+        if args.widths is not None:
+            raise MaxboundsValueError("weights", "give either --weights or --widths, not both")
+        if args.networks != 1:
+            raise MaxboundsValueError("networks", "--weights counts one given network")
+        return Network.load(args.weights)
+    if args.widths is None:
+        raise MaxboundsValueError("widths", "give the architecture (--widths ...) or a network (--weights FILE.npz)")
+    return architecture_from(args)
+
+
+def _bound_rows(model, box, method, plane, measure):
+    """Bounds beside the counts, where the bounds module can give them for this architecture."""
+    from ..regions.bounds_link import bounds_for_count
+
+    return bounds_for_count(model, box, method, plane, measure)
+
+
+def run(args) -> int:
+    model = _model(args)
+    box = _box(args.box)
+    n_in = model.n_in
+    plane = _points(args.plane, "plane", 3, n_in) if args.plane is not None else None
+    line = _points(args.line, "line", 2, n_in) if args.line is not None else None
+    if args.plot is not None:
+        check_plot_path(args.plot)
+    with progress_bar("networks", enabled=not args.quiet and args.networks > 1) as start:
+        advance = start(args.networks) if start is not None else None
+        result = count_regions(model, box, method=args.method, networks=args.networks, seed=args.seed,
+                               plane=plane, line=line, resolution=args.resolution, relu=args.relu, advance=advance)
+    bounds = _bound_rows(model, box, args.method, plane, result["measure"])
+    if args.plot is not None:
+        _plot(model, args, box, plane, line, result)
+    if args.format == "json":
+        out = {key: _json(value) for key, value in result.items() if key != "last"}
+        if result["networks"] == 1:  # one network: counts are integers, there is no standard error
+            out["regions"] = int(result["regions"])
+            out["pieces"] = None if math.isnan(result["pieces"]) else int(result["pieces"])
+        out["model"] = _describe(model, args)
+        out["seed"] = args.seed if args.weights is None else None
+        out["box"] = box
+        out["bounds"] = bounds
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        return 0
+    rows = [_row("regions" if args.method != "line" else "regions crossed", result["regions"], result["regions_se"],
+                 bounds.get("regions")),
+            _row("decision-boundary pieces" if args.method != "line" else "decision-boundary points",
+                 result["pieces"], result["pieces_se"], bounds.get("pieces"))]
+    density_name = "breakpoints per unit length" if args.method == "line" else "regions per unit area"
+    rows.append(_row(density_name, result["density"], math.nan, bounds.get("density")))
+    sys.stdout.write(f"{_describe(model, args)}; method {args.method}; {result['networks']} network(s), seed "
+                     f"{args.seed}; measure {result['measure']:g}\n")
+    sys.stdout.write(render(rows, args.format) + "\n")
+    for note in bounds.get("notes", []):
+        sys.stdout.write(f"note: {note}\n")
+    return 0
+
+
+def _row(name, value, se, bound):
+    if isinstance(value, float) and math.isnan(value):
+        value = "not counted"
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return {"quantity": name, "count": value, "stderr": "-" if se is None or math.isnan(se) else se,
+            "upper bound": "-" if bound is None else bound}
+
+
+def _json(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _describe(model, args):
+    if isinstance(model, Network):
+        return f"network {args.weights} ({'-'.join(map(str, model.widths))}, K={model.ranks})"
+    return model.describe() + (", ReLU" if args.relu else "")
+
+
+def _plot(model, args, box, plane, line, result):
+    from ..regions import grid_count, line_regions, plane_partition
+    from ..regions.summary import _segment
+    from ..report.regions_plot import plot_line, plot_partition
+
+    net = model if isinstance(model, Network) else Network.random(model, args.seed, args.networks - 1,
+                                                                  relu=args.relu)
+    if args.method == "line":
+        a, b = _segment(net.n_in, box, line)
+        plot_line(line_regions(net, a, b), args.plot)
+        return
+    if net.n_in != 2 and plane is None:
+        raise MaxboundsValueError("plane", f"the network has {net.n_in} inputs: give --plane P0;P1;P2")
+    grid = grid_count(net, box, plane, args.resolution) if args.method == "grid" else None
+    plot_partition(plane_partition(net, box, plane), args.plot, grid=grid)

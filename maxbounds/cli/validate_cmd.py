@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 
 import numpy as np
 
 from ..report import render
+from ..report.plots import check_plot_path
 from ..validation import run_suite, single, suite_names
 from ._parse import nonnegative_int, nonnegative_real, positive_int
 from ._progress import progress_bar
@@ -89,10 +89,8 @@ def _run_single(args) -> int:
 
     if args.widths is None:
         raise MaxboundsValueError("widths", f"'validate {args.quantity}' needs --widths, e.g. --widths 3,8,8,2")
-    if args.plot is not None and not args.plot.lower().endswith(".png"):
-        raise MaxboundsValueError("plot", f"the plot is written as PNG; give a FILE.png, got {args.plot!r}")
-    if args.plot is not None and not os.path.isdir(os.path.dirname(os.path.abspath(args.plot))):
-        raise MaxboundsValueError("plot", f"the folder of {args.plot!r} does not exist")
+    if args.plot is not None:
+        check_plot_path(args.plot)
     arch = architecture_from(args)
     x = (np.full(arch.n_in, 1 / np.sqrt(arch.n_in)) if args.input is None
          else parse_vector(args.input, "input", arch.n_in))

@@ -8,6 +8,19 @@ import tempfile
 import numpy as np
 
 
+def check_plot_path(path, argument: str = "plot") -> None:
+    """Raise a one-line error now, before any work, if a PNG cannot be written at ``path``."""
+    from .._validate import MaxboundsValueError
+
+    if not str(path).lower().endswith(".png"):
+        raise MaxboundsValueError(argument, f"the plot is written as PNG; give a FILE.png, got {str(path)!r}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise MaxboundsValueError(argument, f"the folder of {str(path)!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise MaxboundsValueError(argument, f"the folder of {str(path)!r} is not writable")
+
+
 def _save(fig, path) -> None:
     """Write ``fig`` to ``path`` through a temporary file, so no half-written file is left."""
     folder = os.path.dirname(os.path.abspath(path))
