@@ -409,6 +409,10 @@ def region_bounds(arch: Architecture, *, c_grad="analytic", order=None, points=N
                   networks: int = 100, seed: int = 0) -> RegionBounds:
     r"""The regions, decision-boundary and breakpoint bounds of ``arch``.
 
+    The breakpoint density uses per-layer gradient constants: analytic
+    :math:`\sqrt{2c_l/(\pi n_{l-1})}E[B_{l-1}^{1/2}]`, or the simulated
+    :math:`\sup_x E\|\nabla\zeta_l\|` per layer, or the given number.
+
     Parameters
     ----------
     c_grad : {"analytic", "simulated"} or float
@@ -419,10 +423,6 @@ def region_bounds(arch: Architecture, *, c_grad="analytic", order=None, points=N
     order : float, optional
         The moment order :math:`t` of :math:`C_{\mathrm{grad}}` (default
         :math:`n_0`).
-
-    The breakpoint density uses per-layer gradient constants: analytic
-    :math:`\sqrt{2c_l/(\pi n_{l-1})}E[B_{l-1}^{1/2}]`, or the simulated
-    :math:`\sup_x E\|\nabla\zeta_l\|` per layer, or the given number.
     """
     _check_arch(arch)
     t = _order(arch, order)
