@@ -286,3 +286,16 @@ def test_cli_errors_are_one_line(capsys, argv, option):
     err = capsys.readouterr().err
     assert status == 2
     assert err.count("\n") == 1 and f"argument {option}:" in err and "Traceback" not in err
+
+
+def test_exact_counts_of_random_networks_are_below_the_cube_bounds():
+    # the lead's exact polygon counter (maxbounds.regions) on [-1,1]^2, 30 networks; the box side 2 exceeds delta0
+    from maxbounds.regions import plane_region_samples
+
+    arch = Architecture((2, 10, 10, 1), 2, 1.0, bias_var=1.0)
+    rb = regions.region_bounds(arch)
+    counts = plane_region_samples(arch, (-1.0, 1.0), 30, 0)
+    (m_regions, se_regions), (m_pieces, se_pieces) = counts.mean_regions(), counts.mean_pieces()
+    assert m_regions > 1 and m_pieces > 0  # not vacuous
+    assert m_regions <= rb.regions.in_box(-1, 1) + Z * se_regions
+    assert m_pieces <= rb.pieces.in_box(-1, 1) + Z * se_pieces
