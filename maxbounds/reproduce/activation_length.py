@@ -40,8 +40,10 @@ C = 0.55555
 _SIZES = {
     "tiny": {"networks": 2_000, "layers": 8},
     "quick": {"networks": 20_000, "layers": 50},
-    "full": {"networks": 1_000_000, "layers": 50},
+    "full": {"networks": 200_000, "layers": 50},
 }
+#: Networks per sampler call (bounds the memory of the per-layer records).
+_CHUNK = 10_000
 
 
 def architecture(layers: int) -> Architecture:
@@ -59,14 +61,21 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
     rng = np.random.default_rng([seed, 5])
     x = _common.unit_vector(rng, WIDTH) * math.sqrt(WIDTH)
     u = _common.unit_vector(rng, WIDTH)
-    advance = _common.tracker(progress, 2)
+    networks = sizes["networks"]
+    chunks = range(0, networks, _CHUNK)
+    advance = _common.tracker(progress, 2 * len(chunks))
     widths = np.asarray(arch.widths[: layers + 1], dtype=float)[:, None]
-    explicit = explicit_samples(arch, x, u, sizes["networks"], seed, per_layer=True)
-    explicit_stats = _common.summary(explicit.sq_norm_x[: layers + 1] / widths, axis=1)
-    advance()
-    chain = chain_samples(arch, x, u, sizes["networks"], seed + 1, per_layer=True)
-    chain_stats = _common.summary(chain.sq_norm_x[: layers + 1] / widths, axis=1)
-    advance()
+    stats = {}
+    for key, sampler, stream in (("explicit", explicit_samples, seed), ("chain", chain_samples, seed + 1)):
+        lengths = np.empty((layers + 1, networks))
+        for first in chunks:
+            # the samples of a call starting at first_sample are those of one large call
+            count = min(_CHUNK, networks - first)
+            run = sampler(arch, x, u, count, stream, per_layer=True, first_sample=first)
+            lengths[:, first:first + count] = run.sq_norm_x[: layers + 1] / widths
+            advance()
+        stats[key] = _common.summary(lengths, axis=1)
+    explicit_stats, chain_stats = stats["explicit"], stats["chain"]
     exact = activation_length_mean_closed_form(arch, x)
     settings = {
         "widths": WIDTH, "K": K, "c": C, "bias variance": "c/n_{l-1}", "maxout layers": layers,

@@ -49,8 +49,10 @@ DEPTH = 100
 _SIZES = {
     "tiny": {"networks": 300, "depth": 12},
     "quick": {"networks": 2_000, "depth": DEPTH},
-    "full": {"networks": 100_000, "depth": DEPTH},
+    "full": {"networks": 20_000, "depth": DEPTH},
 }
+#: Networks per sampler call (bounds the memory of the per-layer records).
+_CHUNK = 5_000
 
 #: (panel label, width, c) per variant; ``None`` for c means 1/M(K).
 PANELS = {
@@ -96,8 +98,13 @@ def compute(variant: str = "layer", quick: bool = True, seed: int = 0, progress=
         for K in RANKS:
             c = 1 / constant("M", K) if c_given is None else c_given
             arch = architecture(width, depth, K, c)
-            chain = chain_samples(arch, x, u, sizes["networks"], seed + p, per_layer=True)
-            cos = chain.abs_cos_gamma[1:depth + 1]  # layers 1..depth (rows of the hidden layers)
+            networks = sizes["networks"]
+            cos = np.empty((depth, networks))
+            for first in range(0, networks, _CHUNK):
+                # the samples of a call starting at first_sample are those of one large call
+                count = min(_CHUNK, networks - first)
+                chain = chain_samples(arch, x, u, count, seed + p, per_layer=True, first_sample=first)
+                cos[:, first:first + count] = chain.abs_cos_gamma[1:depth + 1]  # hidden layers 1..depth
             stats = _common.summary(cos, axis=1)
             rho1 = float(layer_correlation(arch, 1, float(x @ x), 1.0, float(x @ u)))
             curves.append({"K": K, "c": c, **stats, "wide_limit": wide_limit(rho1, float(x @ x), c, K, depth)})

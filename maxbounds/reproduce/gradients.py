@@ -46,7 +46,7 @@ DEPTHS = tuple(range(2, 11))
 _FC_SIZES = {
     "tiny": {"mean_networks": 400, "entry_networks": 200, "depths": (2, 4)},
     "quick": {"mean_networks": 20_000, "entry_networks": 5_000, "depths": DEPTHS},
-    "full": {"mean_networks": 1_000_000, "entry_networks": 100_000, "depths": DEPTHS},
+    "full": {"mean_networks": 200_000, "entry_networks": 50_000, "depths": DEPTHS},
 }
 _CONV_SIZES = {
     "tiny": {"networks": 8, "image": 4, "depths": (2, 3), "batch": 8},
