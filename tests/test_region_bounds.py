@@ -299,3 +299,15 @@ def test_exact_counts_of_random_networks_are_below_the_cube_bounds():
     assert m_regions > 1 and m_pieces > 0  # not vacuous
     assert m_regions <= rb.regions.in_box(-1, 1) + Z * se_regions
     assert m_pieces <= rb.pieces.in_box(-1, 1) + Z * se_pieces
+
+
+def test_point_chunks_do_not_change_the_estimates(monkeypatch):
+    import maxbounds.simulate.feature_gradients as fg
+
+    arch = Architecture((3, 5, 4, 1), 3, 1.0, bias_var=0.5)
+    points = np.random.default_rng(0).normal(size=(7, 3))
+    whole = fg.feature_gradient_moments(arch, points, 5, 9, orders=(1.0, 3.0))
+    monkeypatch.setattr(fg, "_CHUNK_NUMBERS", 1)  # one point per pass
+    parts = fg.feature_gradient_moments(arch, points, 5, 9, orders=(1.0, 3.0))
+    for t in whole:
+        np.testing.assert_allclose(parts[t].values, whole[t].values, rtol=1e-13)

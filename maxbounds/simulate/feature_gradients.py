@@ -34,6 +34,8 @@ from .length import draw_network
 
 __all__ = ["FeatureGradientMoments", "feature_gradient_moments", "feature_gradients"]
 
+_CHUNK_NUMBERS = 20_000_000
+
 
 def _points(arch: Architecture, points) -> np.ndarray:
     x = as_real_array(points, "points")
@@ -108,10 +110,15 @@ def feature_gradient_moments(arch: Architecture, points, networks: int = 100, se
     x = _points(arch, points)
     orders = [float(t) for t in np.atleast_1d(as_order(orders, "order"))]
     values = {t: np.empty((networks, x.shape[0], arch.depth)) for t in orders}
+    # points per pass, so that one layer's gradients (P, n_l, K_l, n_0) stay below about 2e7 numbers
+    widest = max(arch.widths[l] * (arch.ranks[l - 1] if l < arch.depth else 1) for l in range(1, arch.depth + 1))
+    chunk = max(1, _CHUNK_NUMBERS // (widest * arch.n_in))
     for s in range(networks):
-        grads = feature_gradients(draw_network(arch, seed, s), x)
-        for l, g in enumerate(grads):
-            norms = np.sqrt(np.einsum("pikm,pikm->pik", g, g)).reshape(x.shape[0], -1)
-            for t in orders:
-                values[t][s, :, l] = (norms**t).mean(axis=1)
+        layers = draw_network(arch, seed, s)
+        for start in range(0, x.shape[0], chunk):
+            part = slice(start, start + chunk)
+            for l, g in enumerate(feature_gradients(layers, x[part])):
+                norms = np.sqrt(np.einsum("pikm,pikm->pik", g, g)).reshape(g.shape[0], -1)
+                for t in orders:
+                    values[t][s, part, l] = (norms**t).mean(axis=1)
     return {t: FeatureGradientMoments(arch, x, t, v) for t, v in values.items()}
