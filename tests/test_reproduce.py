@@ -319,3 +319,20 @@ def test_cli_errors_are_one_line(argv, option, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err and option in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_progress_counts_reach_their_total(name, tmp_path):
+    seen = {"total": None, "done": 0}
+
+    def start(total):
+        assert seen["total"] is None and total > 0
+        seen["total"] = total
+
+        def advance(count=1):
+            seen["done"] += count
+
+        return advance
+
+    FIGURES[name].compute(quick=True, seed=0, progress=start, size="tiny")
+    assert seen["done"] == seen["total"]
