@@ -115,11 +115,11 @@ def _model(args):
     return architecture_from(args)
 
 
-def _bound_rows(model, box, method, plane, measure):
+def _bound_rows(model, box, method, plane, measure, relu):
     """Bounds beside the counts, where the bounds module can give them for this architecture."""
     from ..regions.bounds_link import bounds_for_count
 
-    return bounds_for_count(model, box, method, plane, measure)
+    return bounds_for_count(model, box, method, plane, measure, relu=relu)
 
 
 def run(args) -> int:
@@ -134,7 +134,7 @@ def run(args) -> int:
         advance = start(args.networks) if start is not None else None
         result = count_regions(model, box, method=args.method, networks=args.networks, seed=args.seed,
                                plane=plane, line=line, resolution=args.resolution, relu=args.relu, advance=advance)
-    bounds = _bound_rows(model, box, args.method, plane, result["measure"])
+    bounds = _bound_rows(model, box, args.method, plane, result["measure"], args.relu)
     if args.plot is not None:
         _plot(model, args, box, plane, line, result)
     if args.format == "json":
