@@ -390,12 +390,17 @@ def test_cli_sweep_and_show(reference, client, tmp_path, capsys):
     (["sweep", "CFG", "--db", "DB", "--plot", "x.png"], "--plot"),
     (["sweep", "CFG", "--db", "DB", "--scheduler", "tcp://127.0.0.1:1", "--workers", "3"], "--workers"),
     (["sweep", "show", "DB0", "--plot", "x.pdf"], "--plot"),
+    (["sweep", "show", "DB0", "--workers", "2"], "--workers"),
+    (["sweep", "CFG", "--db", "DB", "--scheduler", "nonsense"], "--scheduler"),
+    (["sweep", "CFG", "--db", "DB0X"], "--db"),
+    (["sweep", "CFG", "DB"], "--db"),
 ])
 def test_cli_argument_errors(argv, option, tmp_path, capsys):
     config_path = tmp_path / "c.toml"
     config_path.write_text(CONFIG)
     SweepDB.create_or_resume(tmp_path / "db0.sqlite", parse_config(CONFIG)).close()
-    names = {"CFG": str(config_path), "DB": str(tmp_path / "db.sqlite"), "DB0": str(tmp_path / "db0.sqlite"),
+    SweepDB.create_or_resume(tmp_path / "db0x.sqlite", parse_config(CONFIG.replace("seed = 7", "seed = 1"))).close()
+    names = {"DB0X": str(tmp_path / "db0x.sqlite"), "CFG": str(config_path), "DB": str(tmp_path / "db.sqlite"), "DB0": str(tmp_path / "db0.sqlite"),
              "MISSING.sqlite": str(tmp_path / "missing.sqlite")}
     assert main([names.get(a, a) for a in argv]) == 2
     err = capsys.readouterr().err

@@ -190,8 +190,10 @@ def _integer(lowest):
     def check(key, value):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise MaxboundsValueError(key, f"expected an integer >= {lowest}, got {value!r}")
-        if value < lowest or value >= 2**63:
-            raise MaxboundsValueError(key, f"expected an integer between {lowest} and 2**63 - 1, got {value}")
+        if value < lowest:
+            raise MaxboundsValueError(key, f"expected an integer >= {lowest}, got {value}")
+        if value >= 2**63:
+            raise MaxboundsValueError(key, f"expected an integer below 2**63, got {value}")
         return int(value)
     return check
 

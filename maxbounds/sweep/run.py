@@ -92,26 +92,52 @@ def run_sweep(config, db_path, *, scheduler=None, workers: int = 2, progress=Non
         raise MaxboundsValueError("window", f"expected an integer >= 1, got {window!r}")
     if scheduler is not None and not isinstance(scheduler, str) and not hasattr(scheduler, "submit"):
         raise MaxboundsValueError("scheduler", f"expected an address like tcp://host:8786, got {scheduler!r}")
-    with SweepDB.create_or_resume(db_path, config) as db:
-        before = db.counts()
-        todo = db.unfinished()
-        errors = []
-        state = {"done": before["done"], "failed": 0, "remaining": len(todo)}
+    path = os.fspath(db_path)
+    created = not os.path.exists(path)
+    try:
+        with SweepDB.create_or_resume(path, config) as db:
+            before = db.counts()
+            todo = db.unfinished()
+            errors = []
+            state = {"done": before["done"], "failed": 0, "remaining": len(todo)}
 
-        def report():
-            if progress is not None:
-                progress(SweepProgress(len(config.tasks), state["done"], state["failed"], state["remaining"]))
+            def report():
+                if progress is not None:
+                    progress(SweepProgress(len(config.tasks), state["done"], state["failed"], state["remaining"]))
 
-        report()
-        if todo:
-            with _client(scheduler, workers) as client:
-                threads = sum(client.nthreads().values()) or workers
-                _run(client, db, todo, retries, window or max(64, WINDOW_PER_THREAD * threads),
-                     state, errors, report)
-        after = db.counts()
+            report()
+            if todo:
+                with _client(scheduler, workers) as client:
+                    threads = sum(client.nthreads().values()) or workers
+                    _run(client, db, todo, retries, window or max(64, WINDOW_PER_THREAD * threads),
+                         state, errors, report)
+            after = db.counts()
+    except BaseException:
+        if created:
+            _remove_if_untouched(path)
+        raise
     return SweepSummary(db=os.fspath(db_path), total=len(config.tasks), done=after["done"], failed=after["failed"],
                         pending=after["pending"], skipped=before["done"], ran=len(todo) - state["remaining"],
                         seconds=time.perf_counter() - start, errors=tuple(errors))
+
+
+def _remove_if_untouched(path: str) -> None:
+    """Remove a database this run created if no task finished in it (e.g. the scheduler was unreachable)."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(path, isolation_level=None)
+        try:
+            tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            untouched = not tables or con.execute("SELECT COUNT(*) FROM tasks WHERE status!='pending'").fetchone()[0] == 0
+        finally:
+            con.close()
+    except sqlite3.Error:  # not readable: leave it for a person to look at
+        return
+    if untouched:
+        for suffix in ("-wal", "-shm", ""):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path + suffix)
 
 
 def _run(client, db: SweepDB, todo: list, retries: int, window: int, state: dict, errors: list, report) -> None:
