@@ -16,7 +16,7 @@ def test_default_suite_passes_and_reports_every_check(capsys):
     assert {"identity", "closed form", "sympy closed form (orthant probabilities)"} <= kinds
     assert any(m.startswith("Monte Carlo") for m in kinds)
     assert {"chain sampler", "explicit sampler", "two-sample KS"} <= kinds
-    assert set(payload["suites"]) == {"constants", "network"}
+    assert set(payload["suites"]) == {"constants", "network", "regions"}
     assert all(check["discrepancy"] <= check["tolerance"] for check in payload["checks"])
 
 

@@ -63,6 +63,8 @@ _SCOPE = {
     "network": "on one default network (3-8-8-8-2, K=3, c=0.8, beta=0.3), every estimator against its theory "
                "(Jacobian bounds, exact activation law, cosines, gradient and NTK bounds, exact curve length) "
                "with the NumPy and Numba samplers",
+    "regions": "exact region counts (known counts, LP and grid recounts) and mean counts of random networks "
+               "below the expected-complexity bounds, across depth, width, K and c",
 }
 _NOT_YET = ("other architectures (run 'maxbounds validate QUANTITY --widths ...'), convolutional networks, "
             "curves other than segments")

@@ -35,7 +35,10 @@ class Check:
         return bool(self.discrepancy <= self.tolerance)
 
     def as_dict(self) -> dict:
-        return {**dataclasses.asdict(self), "passed": self.passed}
+        """The fields and the verdict, NaN (no reference) as ``None`` so that the JSON is valid."""
+        fields = {key: (None if isinstance(value, float) and value != value else value)
+                  for key, value in dataclasses.asdict(self).items()}
+        return {**fields, "passed": self.passed}
 
 
 def relative_error(value, reference) -> float:
@@ -46,9 +49,9 @@ def relative_error(value, reference) -> float:
 
 
 def _suites() -> dict[str, Callable[[], Iterator[Callable[[], Check]]]]:
-    from . import constants, network
+    from . import constants, network, regions
 
-    return {"constants": constants.checks, "network": network.checks}
+    return {"constants": constants.checks, "network": network.checks, "regions": regions.checks}
 
 
 def suite_names() -> list[str]:
