@@ -274,6 +274,27 @@ def _format_table(result) -> str:
     return "\n".join(lines)
 
 
+def _format_markdown(result) -> str:
+    """The rows and targets as two Markdown tables (for docs/benchmarks.md)."""
+    lines = ["| case | contender | threads | networks | seconds | ratio | agrees |", "|---|---|---|---|---|---|---|"]
+    for r in result["cases"]:
+        seconds = "-" if r["seconds"] is None else f"{r['seconds']:.4g}"
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.3g}"
+        agrees = "" if r["agrees"] is None else ("yes" if r["agrees"] else "**NO**")
+        if r["z"] is not None:
+            agrees += f" (z={r['z']:.1f})"
+        if r["note"]:
+            agrees += ("; " if agrees else "") + r["note"]
+        thr = "-" if r["threads"] is None else str(r["threads"])
+        lines.append(f"| {r['name']} | {r['contender']} | {thr} | {r['samples']} | {seconds} | {ratio} | {agrees} |")
+    lines += ["", "| target | measured | required | |", "|---|---|---|---|"]
+    for t in result["targets"]:
+        sign = "<=" if "limit" in t["name"] else ">="
+        lines.append(f"| {t['name']} | {t['value']:.3g} | {sign} {t['required']:g} | "
+                     f"{'met' if t['met'] else '**missed**'} |")
+    return "\n".join(lines)
+
+
 def _write_atomic(path, text):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".compare-", suffix=".json")
@@ -311,7 +332,7 @@ def main(argv=None) -> int:
                         help=f"a case to run (repeatable; default: all of {', '.join(_cases.CASES)}; "
                              f"also {', '.join(_cases.TINY)})")
     parser.add_argument("--quick", action="store_true", help="fewer samples and ranks")
-    parser.add_argument("--format", choices=("table", "json"), default="table")
+    parser.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     parser.add_argument("--out", metavar="FILE.json", help="also write the JSON result here (atomically)")
     parser.add_argument("--threads", type=int, default=2, help="threads for Numba, PyTorch and NumPy SFC64")
     parser.add_argument("--repeats", type=int, default=3, help="timed calls per contender (best kept)")
@@ -330,7 +351,8 @@ def main(argv=None) -> int:
     text = json.dumps(result, indent=2)
     if args.out:
         _write_atomic(args.out, text + "\n")
-    print(text if args.format == "json" else _format_table(result))
+    formats = {"json": lambda r: text, "table": _format_table, "markdown": _format_markdown}
+    print(formats[args.format](result))
     return 0
 
 
