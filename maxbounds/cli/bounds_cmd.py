@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 
 import numpy as np
@@ -81,8 +80,7 @@ def add_parser(commands):
                          help="regions: networks for --c-grad simulated (default 100)")
     regions.add_argument("--seed", type=int, default=0, help="regions: seed for --c-grad simulated (default 0)")
     parser.add_argument("--format", choices=("table", "json", "latex"), default="table")
-    # let "--box -3,3" read -3,3 as a value: argparse only recognises plain negative numbers (-3, -0.5)
-    parser._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.eE+-]*,[\d.eE+,-]*$")
+    # "--box -3,3" reaches --box through maxbounds.cli.main._join_signed_values
     parser.set_defaults(run=run)
     return parser
 

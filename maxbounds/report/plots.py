@@ -21,6 +21,12 @@ def check_plot_path(path, argument: str = "plot") -> None:
         raise MaxboundsValueError(argument, f"the folder of {str(path)!r} is not writable")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _save(fig, path) -> None:
     """Write ``fig`` to ``path`` through a temporary file, so no half-written file is left."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -28,6 +34,7 @@ def _save(fig, path) -> None:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
