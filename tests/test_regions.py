@@ -17,29 +17,8 @@ from maxbounds.regions import (
     plane_partition,
     plane_region_samples,
 )
+from maxbounds.regions.examples import sawtooth, tangent_unit
 from maxbounds.regions.lp import _interior_radius
-
-
-def tangent_unit(K, n_in=1):
-    """One maxout unit whose K features are tangents of x**2/2 at x = 0..K-1: all K pieces appear on [-1, K]."""
-    W = np.zeros((1, K, n_in))
-    W[0, :, 0] = np.arange(K)
-    b = -0.5 * np.arange(K) ** 2
-    return Network([(W, b[None, :]), (np.ones((1, 1, 1)), np.zeros((1, 1)))])
-
-
-def sawtooth(depth):
-    """Depth-d composition of the tent map T(x) = 2 min(x, 1 - x) on [0, 1] with one rank-2 unit per layer.
-
-    Layer 1 outputs y = max(-2x, 2x - 2) = -T(x); later layers read T = -y, so
-    their features are 2y and -2y - 2; the output is -y = T^d(x), which has
-    2**d linear pieces on [0, 1].
-    """
-    layers = [(np.array([[[-2.0], [2.0]]]), np.array([[0.0, -2.0]]))]
-    for _ in range(depth - 1):
-        layers.append((np.array([[[2.0], [-2.0]]]), np.array([[0.0, -2.0]])))
-    layers.append((np.array([[[-1.0]]]), np.zeros((1, 1))))
-    return Network(layers)
 
 
 @pytest.mark.parametrize("K", [1, 2, 3, 5, 8])

@@ -32,6 +32,7 @@ from ..regions import (
     lp_count_plane_regions,
     plane_region_samples,
 )
+from ..regions.examples import sawtooth, tangent_unit
 from .checks import Check, relative_error
 
 SUITE = "regions"
@@ -55,24 +56,14 @@ def _arch(widths, K, c) -> Architecture:
     return Architecture.parse(",".join(map(str, widths)), rank=str(K), c=c, bias_var="1")
 
 
-def _sawtooth(depth: int) -> Network:
-    """The tent map composed ``depth`` times, one rank-2 unit per layer (2**depth pieces on [0, 1])."""
-    layers = [(np.array([[[-2.0], [2.0]]]), np.array([[0.0, -2.0]]))]
-    layers += [(np.array([[[2.0], [-2.0]]]), np.array([[0.0, -2.0]]))] * (depth - 1)
-    return Network(layers + [(np.array([[[-1.0]]]), np.zeros((1, 1)))])
-
-
 def _sawtooth_check(depth: int) -> Check:
-    pieces = line_regions(_sawtooth(depth), [0.0], [1.0]).pieces
+    pieces = line_regions(sawtooth(depth), [0.0], [1.0]).pieces
     return Check(SUITE, f"sawtooth of depth {depth}: 2^{depth} pieces", 2, 1.0, float(pieces), float(2**depth),
                  "exact 1-D pieces of a hand-built network", "relative", relative_error(pieces, 2**depth), 0.0)
 
 
 def _tangent_check(K: int) -> Check:
-    W = np.arange(K, dtype=float).reshape(1, K, 1)
-    b = (-0.5 * np.arange(K) ** 2).reshape(1, K)
-    net = Network([(W, b), (np.ones((1, 1, 1)), np.zeros((1, 1)))])
-    pieces = line_regions(net, [-1.0], [float(K)]).pieces
+    pieces = line_regions(tangent_unit(K), [-1.0], [float(K)]).pieces
     return Check(SUITE, f"one unit of rank {K} with tangent features: {K} pieces", K, 1.0, float(pieces), float(K),
                  "exact 1-D pieces", "relative", relative_error(pieces, K), 0.0)
 
