@@ -249,6 +249,20 @@ def test_sweep_on_two_workers(reference, client):
         assert row["result"] == direct
 
 
+def test_task_result_does_not_depend_on_the_numba_threads():
+    numba = pytest.importorskip("numba")
+    params = parse_config(CONFIG).tasks[2].params()  # a length task: explicit networks, parallel samples
+    before = numba.get_num_threads()
+    try:
+        one = run_task(params, threads=1)
+        assert numba.get_num_threads() == 1
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = run_task(params)
+    finally:
+        numba.set_num_threads(before)
+    assert one["result"] == many["result"]
+
+
 def test_rerun_skips_finished_tasks(reference, client, tmp_path):
     summary, rows, _ = reference
     path = tmp_path / "r.sqlite"
@@ -351,10 +365,10 @@ def test_killed_client_leaves_a_sound_database(heavy_reference, client, tmp_path
     assert comparable(rows) == comparable(heavy_reference)
 
 
-def _fail_seed_8(params):
+def _fail_seed_8(params, threads=None):
     if params["seed"] == 8 and params["estimator"] == "gradient":
         raise ValueError(f"no gradient for seed {params['seed']}")
-    return run_task(params)
+    return run_task(params, threads)
 
 
 def test_failed_tasks_are_recorded_then_rerun(tmp_path, monkeypatch):

@@ -110,7 +110,7 @@ def run_sweep(config, db_path, *, scheduler=None, workers: int = 2, progress=Non
                 with _client(scheduler, workers) as client:
                     threads = sum(client.nthreads().values()) or workers
                     _run(client, db, todo, retries, window or max(64, WINDOW_PER_THREAD * threads),
-                         state, errors, report)
+                         state, errors, report, 1 if scheduler is None else None)
             after = db.counts()
     except BaseException:
         if created:
@@ -140,7 +140,8 @@ def _remove_if_untouched(path: str) -> None:
                 os.remove(path + suffix)
 
 
-def _run(client, db: SweepDB, todo: list, retries: int, window: int, state: dict, errors: list, report) -> None:
+def _run(client, db: SweepDB, todo: list, retries: int, window: int, state: dict, errors: list, report,
+         threads: int | None) -> None:
     from distributed import as_completed
 
     queue = iter(todo)
@@ -150,7 +151,8 @@ def _run(client, db: SweepDB, todo: list, retries: int, window: int, state: dict
     def submit_next():
         task = next(queue, None)
         if task is not None:
-            future = client.submit(run_task, task.params(), key=dask_key(task.key), pure=False, retries=retries)
+            future = client.submit(run_task, task.params(), threads, key=dask_key(task.key), pure=False,
+                                   retries=retries)
             tasks[future.key] = (task, future)
             completed.add(future)
 

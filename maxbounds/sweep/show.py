@@ -133,7 +133,7 @@ def plot_summary(rows: list[dict], path, title: str = "") -> None:
         if np.all(est > 0) and np.all(lower[np.isfinite(lower)] > 0):
             ax.set_yscale("log")
         ax.set_ylabel(f"{estimator}\n{mine[0]['statistic']}", fontsize=8)
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="lower left")
     axes[-1, 0].set_xlabel("task (in grid order, per estimator)")
     if title:
         axes[0, 0].set_title(title, fontsize=9)

@@ -24,15 +24,24 @@ def task_input(n_in: int) -> tuple[np.ndarray, np.ndarray]:
     return np.full(n_in, 1 / np.sqrt(n_in)), np.eye(n_in)[0]
 
 
-def run_task(params: dict) -> dict:
+def run_task(params: dict, threads: int | None = None) -> dict:
     """Run the task described by ``params`` (:meth:`Task.params`); return its result and timing.
 
-    Returns ``{"result": <JSON-ready dict of single.run>, "seconds": float,
-    "worker": "host:pid"}``; only ``result`` is deterministic.
+    ``threads``: Numba threads for this process (``numba.set_num_threads``; the
+    result does not depend on it).  A local cluster passes 1, as its worker
+    processes share the cores; ``NUMBA_NUM_THREADS`` in a worker's environment
+    is not always enough, since a worker process may import Numba before its
+    nanny sets the environment.  Returns ``{"result": <JSON-ready dict of
+    single.run>, "seconds": float, "worker": "host:pid"}``; only ``result`` is
+    deterministic.
     """
     from ..validation import single
     from .config import Task
 
+    if threads is not None:
+        import numba
+
+        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     start = time.perf_counter()
     task = Task.from_params(params)
     arch = task.architecture()
