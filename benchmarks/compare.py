@@ -36,7 +36,7 @@ import numpy as np
 
 from . import cases as _cases
 from ._timing import machine, set_threads
-from .contenders import numpy_loop, rng_limit
+from .contenders import numpy_loop, projected, rng_limit
 
 SEED = 20240601
 Z_TOL = 4.5  # two-sided normal false-failure rate 6.8e-6 per comparison
@@ -98,7 +98,9 @@ def _jacobian_contenders(case, threads):
         x, u = case.inputs()
         out = [("maxbounds explicit", threads, lambda n: explicit_samples(arch, x, u, n, SEED).jacobian_sq_norm),
                ("maxbounds chain", threads, lambda n: chain_samples(arch, x, u, n, SEED).jacobian_sq_norm),
-               ("NumPy loop (per network)", 1, lambda n: numpy_loop.dense_samples(arch, x, u, n, SEED))]
+               ("NumPy loop (per network)", 1, lambda n: numpy_loop.dense_samples(arch, x, u, n, SEED)),
+               ("prototype: 2 normals per piece (Numba, not in maxbounds)", threads,
+                lambda n: projected.dense_samples(arch, x, u, n, SEED))]
     try:
         import torch
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from benchmarks import cases, compare
-from benchmarks.contenders import numpy_loop, rng_limit
+from benchmarks.contenders import numpy_loop, projected, rng_limit
 from maxbounds.architecture import Architecture
 from maxbounds.simulate import conv_jacobian_samples, explicit_samples
 from maxbounds.simulate.conv import network_weights
@@ -48,6 +48,12 @@ def test_numpy_loop_detects_a_wrong_scale():
     theirs = numpy_loop.dense_samples(DENSE.with_(c=2 * DENSE.scales()[0]), x, u, 4000, 12)
     with pytest.raises(AssertionError):
         _agree(theirs, ours)
+
+
+def test_projected_prototype_has_the_law_of_the_explicit_sampler():
+    x, u = _dense_inputs()
+    arch = DENSE.with_(bias_var=0.0)
+    _agree(projected.dense_samples(arch, x, u, 20000, 31), explicit_samples(arch, x, u, 20000, 32).jacobian_sq_norm)
 
 
 def test_numpy_conv_layer_equals_the_numba_layer_on_the_same_weights():
