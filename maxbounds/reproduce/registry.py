@@ -104,7 +104,8 @@ def reproduce(name: str, out_dir=".", *, full: bool = False, seed: int = 0, prog
     All three are written to temporary files in ``out_dir`` first and moved into
     place with :func:`os.replace` only when all three are complete, so an
     error (or an interrupt) never leaves a half-written file.  ``full`` uses
-    the paper's sample sizes (slow); the default is the quick setting.
+    larger samples (minutes per figure; the paper's own sizes are not published
+    with it, see docs/reproduce.md); the default is the quick setting.
     ``progress`` is a ``start(total) -> advance()`` callable (see
     :func:`maxbounds.cli._progress.progress_bar`); ``size`` (``"tiny"``,
     ``"quick"``, ``"full"``) overrides ``full`` and exists for the tests.
