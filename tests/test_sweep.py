@@ -301,7 +301,9 @@ def test_killed_worker_mid_sweep_gives_the_rows_of_an_uninterrupted_run(heavy_re
     summary = run_sweep(parse_config(HEAVY), path, scheduler=client, progress=kill_after_four)
     assert killed and killed[0][1] >= 1
     assert (summary.done, summary.failed, summary.pending) == (len(heavy_reference), 0, 0)
-    assert comparable(rows_of(path)) == comparable(heavy_reference)
+    rows = rows_of(path)
+    assert comparable(rows) == comparable(heavy_reference)
+    assert all(r["attempts"] == 1 for r in rows)  # each result committed once
     client.wait_for_workers(2, timeout=60)  # the nanny restarted the worker
     assert killed[0][0] not in client.run(os.getpid).values()
 

@@ -26,6 +26,7 @@ import dataclasses
 import os
 import time
 import traceback
+import uuid
 
 from .._validate import MaxboundsValueError
 from .config import SweepConfig, load_config
@@ -68,9 +69,14 @@ class SweepSummary:
     errors: tuple = ()
 
 
-def dask_key(task_key: str) -> str:
-    """The Dask key of a task: the same for the same task, in every run."""
-    return f"maxbounds-sweep-{task_key}"
+def dask_key(task_key: str, run: str) -> str:
+    """The Dask key of a task in one run: ``maxbounds-sweep-<task key>-<run token>``.
+
+    A new token each run: Dask cancels asynchronously, so a key cancelled by an
+    interrupted run (or still held for a killed client) and submitted again at
+    once by the next run could be cancelled with the old one.
+    """
+    return f"maxbounds-sweep-{task_key}-{run}"
 
 
 def run_sweep(config, db_path, *, scheduler=None, workers: int = 2, progress=None, retries: int = 1,
@@ -144,6 +150,7 @@ def _run(client, db: SweepDB, todo: list, retries: int, window: int, state: dict
          threads: int | None) -> None:
     from distributed import as_completed
 
+    run = uuid.uuid4().hex[:12]
     queue = iter(todo)
     tasks = {}
     completed = as_completed()
@@ -151,7 +158,7 @@ def _run(client, db: SweepDB, todo: list, retries: int, window: int, state: dict
     def submit_next():
         task = next(queue, None)
         if task is not None:
-            future = client.submit(run_task, task.params(), threads, key=dask_key(task.key), pure=False,
+            future = client.submit(run_task, task.params(), threads, key=dask_key(task.key, run), pure=False,
                                    retries=retries)
             tasks[future.key] = (task, future)
             completed.add(future)
