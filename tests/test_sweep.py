@@ -214,7 +214,7 @@ def test_database_of_another_config_is_refused(tmp_path):
 # -- runs on a local cluster of two worker processes -------------------------
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                                        env={"NUMBA_NUM_THREADS": "1"})
     client = distributed.Client(cluster)
     try:
@@ -293,8 +293,12 @@ def test_killed_worker_mid_sweep_gives_the_rows_of_an_uninterrupted_run(heavy_re
 
     def kill_after_four(state):
         if state.done == 4 and not killed:
-            busy = {address: keys for address, keys in client.processing().items() if keys}
-            address = sorted(busy)[0]  # a worker with tasks of this sweep on it, now lost with it
+            for _ in range(500):  # a worker with tasks of this sweep on it, lost with it (wait if both are idle)
+                busy = {address: keys for address, keys in client.processing().items() if keys}
+                if busy:
+                    break
+                time.sleep(0.01)
+            address = sorted(busy)[0]
             killed.append((pids[address], len(busy[address])))
             os.kill(pids[address], signal.SIGKILL)
 
@@ -396,6 +400,28 @@ def test_failed_tasks_are_recorded_then_rerun(tmp_path, monkeypatch):
     rows = rows_of(path)
     assert all(r["status"] == "done" and r["error"] is None for r in rows)
     assert sorted(r["attempts"] for r in rows) == [1] * (len(rows) - 4) + [2] * 4
+
+
+def test_show_rows_of_every_estimator():
+    """Every estimator's statistics, for a network with and without hidden layers, beside their theory."""
+    from maxbounds.sweep.show import HEADLINE, summary_rows
+
+    config = parse_config(config_text(widths='["2,4x2,1", "3,2"]', estimator=_toml_value(
+        ["jacobian", "activation", "cosine", "gradient", "ntk", "length"]), samples="50"))
+    db_rows = []
+    for task in config.tasks:
+        try:
+            db_rows.append({"params": task.params(), "status": "done", "result": run_task(task.params())["result"]})
+        except ZeroDivisionError:  # the gradient bounds of a network with no hidden layer (a known limitation)
+            db_rows.append({"params": task.params(), "status": "failed", "result": None})
+    headline = summary_rows(db_rows)
+    everything = summary_rows(db_rows, everything=True)
+    # the first six tasks (widths 2-4-4-1) give one headline row each; "3,2" has no hidden layer to show
+    assert [r["statistic"] for r in headline[:6]] == [HEADLINE[r["params"]["estimator"]] for r in db_rows[:6]]
+    assert len(everything) > len(headline)
+    for row in everything:
+        assert row["lower"] is None or row["lower"] <= row["upper"]
+        assert row["estimate"] > 0 and row["stderr"] >= 0
 
 
 # -- the command line ---------------------------------------------------------

@@ -197,7 +197,7 @@ def _client(scheduler, workers: int):
     from distributed import Client, LocalCluster
 
     if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                                env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
         try:
             with Client(cluster) as client:

@@ -55,7 +55,7 @@ def statistic_rows(estimator: str, result: dict) -> list[tuple]:
     layers = result["layers"]
     if estimator == "gradient":
         return [(f"{e['name']} l={e['layer']}", e) for e in layers]
-    last = max(e["layer"] for e in layers)
+    last = max((e["layer"] for e in layers), default=None)  # no hidden layer: no statistic
     return [(f"{_LAYER_NAMES[estimator]} l={'last' if e['layer'] == last else e['layer']}", e) for e in layers]
 
 
