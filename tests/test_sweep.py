@@ -194,6 +194,39 @@ def test_database_round_trip(tmp_path):
     assert rows[0]["params"] == first.params()
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["done", "failed"]), st.integers(0, 5), st.floats(-1e300, 1e300)),
+                max_size=25))
+def test_database_against_a_model(operations):
+    """Any sequence of commits: the first result of a task is kept for good, a failure never replaces it."""
+    import tempfile
+
+    config = parse_config(config_text(seed="[0, 1, 2, 3, 4, 5]"))
+    keys = [t.key for t in config.tasks]
+    model = {key: {"status": "pending", "result": None, "error": None, "attempts": 0} for key in keys}
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "r.sqlite")
+        with SweepDB.create_or_resume(path, config) as db:
+            for what, index, value in operations:
+                key, row = keys[index], model[keys[index]]
+                applies = row["status"] != "done"  # a done task is never written again
+                if what == "done":
+                    written = db.record_done(key, {"value": value})
+                    if applies:
+                        row.update(status="done", result={"value": value}, error=None, attempts=row["attempts"] + 1)
+                else:
+                    written = db.record_failed(key, f"error {value!r}")
+                    if applies:
+                        row.update(status="failed", error=f"error {value!r}", attempts=row["attempts"] + 1)
+                assert written == applies
+            assert db.integrity() == "ok"
+        with SweepDB.create_or_resume(path, config) as db:
+            got = {r["key"]: {k: r[k] for k in ("status", "result", "error", "attempts")} for r in db.rows()}
+            assert db.counts() == {s: sum(r["status"] == s for r in model.values()) for s in ("pending", "done",
+                                                                                               "failed")}
+    assert got == model
+
+
 def test_database_of_another_config_is_refused(tmp_path):
     path = tmp_path / "r.sqlite"
     SweepDB.create_or_resume(path, parse_config(CONFIG)).close()
@@ -477,6 +510,7 @@ def test_cli_sweep_and_show(reference, client, tmp_path, capsys):
     (["sweep", "CFG", "--db", "DB", "--scheduler", "nonsense"], "--scheduler"),
     (["sweep", "CFG", "--db", "DB0X"], "--db"),
     (["sweep", "CFG", "DB"], "--db"),
+    (["sweep", "CFG", "--db", "CFG"], "--db"),
 ])
 def test_cli_argument_errors(argv, option, tmp_path, capsys):
     config_path = tmp_path / "c.toml"
@@ -489,6 +523,8 @@ def test_cli_argument_errors(argv, option, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith(f"maxbounds sweep: error: argument {option}:") and err.count("\n") == 1
     assert not (tmp_path / "db.sqlite").exists()
+    assert config_path.read_text() == CONFIG and sorted(os.listdir(tmp_path)) == ["c.toml", "db0.sqlite",
+                                                                                 "db0x.sqlite"]
 
 
 def test_cli_malformed_config_names_the_key(tmp_path):

@@ -79,6 +79,9 @@ class SweepDB:
                     db._create(config)
                 else:
                     db._check(tables, config)
+        except sqlite3.Error as error:
+            db.close()
+            raise MaxboundsValueError("db", f"cannot use {path!r}: {error}") from None
         except BaseException:
             db.close()
             raise
