@@ -74,6 +74,10 @@ def moment_estimate(samples, t: float, **kwargs) -> Estimate:
     return estimate(x**t, **kwargs)
 
 
+#: Relative slack of a bound for rounding (far below any statistical resolution).
+ROUNDING = 1e-12
+
+
 def compare(est: Estimate, *, exact=None, lower=None, upper=None, k: float = Z_TOLERANCE) -> dict:
     """``{"estimate", "exact"|"bounds", "z", "verdict"}`` for an estimate against theory."""
     se = est.stderr
@@ -84,8 +88,17 @@ def compare(est: Estimate, *, exact=None, lower=None, upper=None, k: float = Z_T
         return out
     if lower is None and upper is None:
         raise MaxboundsValueError("exact", "give an exact value or bounds to compare with")
-    below = (lower - est.mean) / se if lower is not None and est.mean < lower else 0.0
-    above = (est.mean - upper) / se if upper is not None and est.mean > upper else 0.0
-    z = max(below, above) if se > 0 else (0.0 if below == above == 0 else math.inf)
+    # bounds widened by a relative 1e-12: a deterministic quantity equal to its bound up to rounding
+    # (standard error 0 or ~1e-17) is inside, not "20 standard errors" outside
+    lower_eff = None if lower is None else lower - ROUNDING * abs(lower)
+    upper_eff = None if upper is None else upper + ROUNDING * abs(upper)
+    outside_below = lower_eff is not None and est.mean < lower_eff
+    outside_above = upper_eff is not None and est.mean > upper_eff
+    if se > 0:
+        below = (lower_eff - est.mean) / se if outside_below else 0.0
+        above = (est.mean - upper_eff) / se if outside_above else 0.0
+        z = max(below, above)
+    else:
+        z = math.inf if outside_below or outside_above else 0.0
     out.update(bounds={"lower": lower, "upper": upper}, z=z, verdict="inside" if z <= k else "OUTSIDE")
     return out

@@ -42,3 +42,22 @@ def test_bounds_verdicts():
 def test_bad_samples(samples):
     with pytest.raises(MaxboundsValueError):
         estimate(samples)
+
+
+def test_zero_standard_error_outside_the_bounds_is_infinitely_far_not_an_error():
+    from maxbounds.estimators import Estimate, compare
+
+    constant = Estimate(2.0, 0.0, 10, {}, (2.0, 2.0), 0.95)
+    assert compare(constant, lower=0.0, upper=1.0)["z"] == float("inf")
+    assert compare(constant, lower=3.0)["verdict"] == "OUTSIDE"
+    assert compare(constant, lower=0.0, upper=3.0)["z"] == 0.0
+    # a deterministic value equal to its bound up to rounding is inside
+    assert compare(Estimate(1.0 + 1e-15, 0.0, 10, {}, (1.0, 1.0), 0.95), upper=1.0)["z"] == 0.0
+
+
+def test_a_network_without_hidden_layers_validates():
+    # every gradient is deterministic there: the verdicts must not hinge on rounding noise
+    from maxbounds.cli.main import main
+
+    assert main(["validate", "gradient", "--widths", "3,2", "--samples", "50", "--quiet"]) == 0
+    assert main(["validate", "ntk", "--widths", "3,2", "--samples", "50", "--quiet"]) == 0
