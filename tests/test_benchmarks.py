@@ -141,3 +141,27 @@ def test_runner_rejects_bad_options(capsys):
         compare.main(["--threads", "0"])
     assert info.value.code == 2
     assert "--threads" in capsys.readouterr().err
+
+
+def test_scaling_fit_recovers_a_power_law():
+    from benchmarks import scaling
+
+    x = np.array([2.0, 5.0, 11.0, 40.0])
+    b, log_a = scaling.fit_exponent(x, 0.3 * x**1.7)
+    assert b == pytest.approx(1.7, rel=1e-12)
+    assert log_a == pytest.approx(math.log(0.3), rel=1e-12)
+
+
+def test_scaling_measure_and_plot(tmp_path):
+    from benchmarks import scaling
+
+    result = scaling.measure({"K": [2, 3]}, repeats=1)
+    assert result["K"]["values"] == [2, 3]
+    for method in ("explicit", "chain"):
+        assert len(result["K"][method]["seconds"]) == 2
+        assert all(t > 0 for t in result["K"][method]["seconds"])
+        assert math.isfinite(result["K"][method]["exponent"])
+    path = tmp_path / "scaling.png"
+    scaling.plot(result, str(path))
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["scaling.png"]  # no temporary file left behind
