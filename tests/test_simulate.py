@@ -1,4 +1,4 @@
-"""The Numba simulators (maxbounds.simulate): laws, reproducibility, the inverse normal CDF.
+"""The Numba simulators (maxbounds.simulate): laws, reproducibility, the inverse normal CDF and the ziggurat.
 
 Statistical tests use fixed seeds, so each run gives the same verdict.  Their
 thresholds are chosen so that, were the seeds drawn at random, a correct
@@ -19,7 +19,7 @@ import math
 import numba
 import numpy as np
 import pytest
-from scipy import special, stats
+from scipy import integrate, special, stats
 
 from maxbounds import MaxboundsValueError
 from maxbounds.architecture import Architecture
@@ -41,6 +41,42 @@ def _ndtri_array(p):
     for i in range(p.size):
         out[i] = _kernels.ndtri(p[i])
     return out
+
+
+@numba.njit(cache=True)
+def _normals(count, seed):
+    rng = np.empty(4, dtype=np.uint64)
+    _kernels.seed_stream(rng, np.uint64(seed), np.uint64(0))
+    out = np.empty(count)
+    for i in range(count):
+        out[i] = _kernels.normal(rng)
+    return out
+
+
+def test_ziggurat_layers_have_equal_areas_and_close_at_the_top():
+    from maxbounds.simulate import _ziggurat as z
+
+    v = z.R * math.exp(-z.R**2 / 2) + math.sqrt(math.pi / 2) * special.erfc(z.R / math.sqrt(2))
+    # the tail's area by quadrature, independently of erfc
+    tail = integrate.quad(lambda x: math.exp(-x * x / 2), z.R, np.inf)[0]
+    assert v == pytest.approx(z.R * math.exp(-z.R**2 / 2) + tail, rel=1e-12)
+    areas = [z.X[k] * (math.exp(-z.X[k + 1] ** 2 / 2) - math.exp(-z.X[k] ** 2 / 2)) for k in range(1, z.LAYERS)]
+    assert np.allclose(areas, v, rtol=1e-11)
+    assert z.X[0] * math.exp(-z.R**2 / 2) == pytest.approx(v, rel=1e-14)
+    assert z.X[-1] == 0.0 and np.all(np.diff(z.X[1:]) < 0)
+
+
+def test_ziggurat_normals_have_the_normal_law():
+    x = _normals(4_000_000, 7)
+    # KS at level 1e-4 (false failure 1e-4)
+    assert stats.kstest(x, "norm").pvalue > 1e-4
+    # the tails, sampled apart beyond r = 3.654, and far out: binomial counts within 4.5 standard deviations
+    for c in (1.0, 2.5, 3.654152885361009, 4.5):
+        p = 2 * stats.norm.sf(c)
+        count = np.sum(np.abs(x) > c)
+        assert abs(count - p * x.size) <= 4.5 * math.sqrt(x.size * p * (1 - p)), c
+    # symmetric: the sign is its own bit
+    assert abs(np.mean(x > 0) - 0.5) <= 4.5 * 0.5 / math.sqrt(x.size)
 
 
 def test_ndtri_matches_scipy():

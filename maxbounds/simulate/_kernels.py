@@ -1,4 +1,4 @@
-r"""Numba kernels of the simulators: random streams, the inverse normal CDF, one layer of each sampler.
+r"""Numba kernels of the simulators: random streams, normal variates, one layer of each sampler.
 
 Everything here is a small pure function compiled in ``nopython`` mode with
 ``cache=True``.  The Python API (:mod:`maxbounds.simulate.chain`,
@@ -21,6 +21,8 @@ import math
 
 import numba
 import numpy as np
+
+from . import _ziggurat
 
 # ---------------------------------------------------------------------------
 # splitmix64 and xoshiro256** (Vigna), in wrapping unsigned 64-bit arithmetic
@@ -136,10 +138,41 @@ def ndtri(p):
     return -value if q < 0.0 else value
 
 
+_ZMASK = np.uint64(_ziggurat.LAYERS - 1)
+_S8 = np.uint64(8)
+_ONE = np.uint64(1)
+_ZR = _ziggurat.R
+_ZX = _ziggurat.X
+_ZRATIO = _ziggurat.RATIO
+_ZFX = _ziggurat.FX
+
+
 @_jit
 def normal(state):
-    """A standard normal by inversion: ``ndtri`` of one open uniform."""
-    return ndtri(uniform(state))
+    """A standard normal by the ziggurat method (:mod:`maxbounds.simulate._ziggurat`).
+
+    One 64-bit draw gives the layer (its low 8 bits), the sign (bit 8) and a
+    53-bit uniform (its top bits), three disjoint sets of bits; about 99% of
+    variates need nothing more.
+    """
+    while True:
+        u = next_u64(state)
+        k = int(u & _ZMASK)
+        negative = (u >> _S8) & _ONE
+        fraction = float(u >> _S11) * _TWO_M53
+        x = fraction * _ZX[k]
+        if fraction < _ZRATIO[k]:
+            return -x if negative else x
+        if k == 0:  # the tail beyond r: Marsaglia's exponential rejection
+            while True:
+                a = -math.log(uniform(state)) / _ZR
+                b = -math.log(uniform(state))
+                if 2.0 * b > a * a:
+                    x = _ZR + a
+                    return -x if negative else x
+        height = _ZFX[k] + uniform(state) * (_ZFX[k + 1] - _ZFX[k])
+        if height < math.exp(-0.5 * x * x):
+            return -x if negative else x
 
 
 @_jit
