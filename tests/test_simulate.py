@@ -131,9 +131,11 @@ def _ks(a, b):
     return p
 
 
-def test_chain_matches_numpy_reference():
-    ours = chain_samples(ARCH, X, U, 20_000, seed=11, per_layer=True)
-    ref = gram_chain_samples(ARCH, X, U, 20_000, np.random.default_rng(12))
+@pytest.mark.parametrize("K", [3, 12])  # the largest of K normals (K <= 8) and one uniform by inversion (K > 8)
+def test_chain_matches_numpy_reference(K):
+    arch = ARCH.with_(ranks=K)
+    ours = chain_samples(arch, X, U, 20_000, seed=11, per_layer=True)
+    ref = gram_chain_samples(arch, X, U, 20_000, np.random.default_rng(12))
     _ks(ours.jacobian_sq_norm, ref.jacobian_sq_norm)
     _ks(ours.sq_norm_x[2], ref.sq_norm_x[2])
     _ks(ours.abs_cos_gamma[3], ref.abs_cos_gamma[3])

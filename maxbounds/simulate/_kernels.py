@@ -256,16 +256,30 @@ def chi_square(state, k):
     return 2.0 * standard_gamma(state, 0.5 * k)
 
 
+#: Up to this rank the chain draws the K normals of a unit and keeps the largest (a ziggurat normal costs
+#: a few ns, less than one inversion); above it, one uniform by inversion, -ndtri(1 - U^(1/K)).
+DIRECT_MAX_RANK = 8
+
+
 @_jit
 def draw_layer(state, n, K):
     r"""The three draws of one layer: :math:`A = \sum_{i\le n}\Xi_i^2`, :math:`g \sim N(0,1)`, :math:`\chi \sim \chi^2_{n-1}`.
 
-    ``n`` uniforms for the maxima (for ``K = 1``, where :math:`A \sim \chi^2_n`,
-    one gamma draw instead), one normal for ``g`` and one gamma draw for
-    :math:`\chi`: :math:`O(n)` work for maxout layers, :math:`O(1)` for linear ones.
+    The maxima: for ``K <= DIRECT_MAX_RANK`` the largest of ``K`` normals,
+    otherwise one uniform each by inversion (:func:`gaussian_max`); for
+    ``K = 1``, where :math:`A \sim \chi^2_n`, one gamma draw.  Then one
+    normal for ``g`` and one gamma draw for :math:`\chi`: :math:`O(nK)` (small
+    ``K``) or :math:`O(n)` work for maxout layers, :math:`O(1)` for linear ones.
     """
     if K == 1:
         A = chi_square(state, n)
+    elif K <= DIRECT_MAX_RANK:
+        A = 0.0
+        for _ in range(n):
+            xi = normal(state)
+            for _ in range(K - 1):
+                xi = max(xi, normal(state))
+            A += xi * xi
     else:
         A = 0.0
         for _ in range(n):
