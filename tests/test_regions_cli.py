@@ -75,6 +75,11 @@ def test_plane_through_three_points(capsys):
     (["--widths", "2,4,2", "--plot", "/nonexistent/x.png"], "--plot"),
     (["--widths", "2,4,2", "--plot", "x.pdf"], "--plot"),
     (["--weights", "/nonexistent.npz"], "--weights"),
+    (["--widths", "2,4,2", "--box", "-1e300,1e300"], "--box"),
+    (["--widths", "2,100000,2"], "--widths"),
+    (["--widths", "2,4,2", "--rank", "100000"], "--rank"),
+    (["--widths", "2,4,2", "--rank", "300", "--method", "line"], "--rank"),
+    (["--widths", "2,2000,2000,2", "--method", "grid", "--resolution", "4000"], "--resolution"),
     ([], "--widths"),
 ])
 def test_bad_input_is_one_line_with_exit_code_2(capsys, argv, option):

@@ -21,6 +21,9 @@ __all__ = ["GridCount", "grid_count"]
 #: Largest grid side accepted (the patterns of resolution**2 points are kept).
 MAX_RESOLUTION = 4000
 
+#: Most multiply-adds of one grid count (points times weights), about a minute.
+MAX_WORK = 2e11
+
 #: Points pushed through the network at once.
 _CHUNK = 16384
 
@@ -42,6 +45,11 @@ def grid_count(net: Network, box=(-1.0, 1.0), plane=None, resolution: int = 200)
             or not 2 <= resolution <= MAX_RESOLUTION:
         raise MaxboundsValueError("resolution", f"expected an integer between 2 and {MAX_RESOLUTION}, got {resolution!r}")
     sl = make_slice(net.n_in, box, plane)
+    work = int(resolution) ** 2 * sum(W.size for W, _ in net.layers)
+    if work > MAX_WORK:
+        raise MaxboundsValueError(
+            "resolution", f"{resolution}^2 points through this network are {work:.2g} multiply-adds (more than "
+            f"{MAX_WORK:.0e}); lower the resolution or use --method exact")
     s = np.linspace(*sl.s_range, int(resolution))
     t = np.linspace(*sl.t_range, int(resolution))
     st = np.stack(np.meshgrid(s, t), axis=-1).reshape(-1, 2)

@@ -21,7 +21,7 @@ import numpy as np
 from .._validate import MaxboundsValueError
 from ..architecture import Architecture
 from ..simulate.length import _check_segment, _pieces, mean_and_stderr, segment_length_samples
-from .network import Network, check_network
+from .network import MAX_COORDINATE, Network, check_network, check_size
 
 __all__ = ["LineRegions", "LineCounts", "line_regions", "line_region_samples"]
 
@@ -82,7 +82,11 @@ def _decision_zeros(t, intercept, slope):
 def line_regions(net: Network, a, b) -> LineRegions:
     """Every activation region of ``net`` crossed by the segment from ``a`` to ``b``."""
     net = check_network(net)
+    check_size(net, "line")
     a, b = _check_segment(_Shape(net.n_in), a, b)
+    for end, name in ((a, "a"), (b, "b")):
+        if np.max(np.abs(end)) > MAX_COORDINATE:
+            raise MaxboundsValueError(name, f"coordinates beyond {MAX_COORDINATE:g} in absolute value overflow")
     widths, ranks, w_off, b_off, weights, biases = net.flat()
     t, intercept, slope = (x.copy() for x in _pieces(a, b, widths, ranks, w_off, b_off, weights, biases))
     mid = 0.5 * (t[:-1] + t[1:])

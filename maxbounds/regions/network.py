@@ -31,6 +31,12 @@ __all__ = ["Network"]
 
 #: Most hidden units a network for region counting may have (patterns are stored per unit).
 MAX_UNITS = 100_000
+#: Largest rank for region counting (the splitting and the envelope walk cost K^2 per unit and cell).
+MAX_RANK_REGIONS = 256
+#: Most hidden features (sum of n_l K_l) for the exact 2-D partition.
+MAX_FEATURES_EXACT = 20_000
+#: Largest coordinate of a box or segment end.
+MAX_COORDINATE = 1e100
 
 
 class Network:
@@ -213,4 +219,25 @@ def finite_box(box, argument: str = "box") -> tuple:
         raise MaxboundsValueError(argument, f"expected two numbers lo, hi, got {box!r}") from None
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise MaxboundsValueError(argument, f"expected finite lo < hi, got {lo:g}, {hi:g}")
+    if max(abs(lo), abs(hi)) > MAX_COORDINATE:
+        raise MaxboundsValueError(
+            argument, f"coordinates beyond {MAX_COORDINATE:g} in absolute value overflow the areas and the "
+            f"features; got {lo:g}, {hi:g}")
     return lo, hi
+
+
+def check_size(net, method: str) -> None:
+    """A one-line error, before any work, for networks too large to partition in reasonable time.
+
+    The exact 2-D splitting clips a cell with ``K - 1`` half-planes for each of
+    ``K`` features, and the number of regions grows with the square of the
+    number of features in the slice; the limits keep one count within minutes.
+    """
+    features = sum(W.shape[0] * W.shape[1] for W, _ in net.layers[:-1])
+    rank = max(net.ranks, default=1)
+    if rank > MAX_RANK_REGIONS:
+        raise MaxboundsValueError("rank", f"{method} counting takes ranks up to {MAX_RANK_REGIONS}, got {rank}")
+    if method == "exact" and features > MAX_FEATURES_EXACT:
+        raise MaxboundsValueError(
+            "widths", f"exact 2-D counting takes up to {MAX_FEATURES_EXACT} hidden features (sum of n_l K_l), got "
+            f"{features}: the slice would hold too many regions; count along a line (--method line) instead")

@@ -31,7 +31,7 @@ from ..architecture import Architecture
 from ..simulate.chain import check_count, check_first, check_seed
 from ..simulate.length import _check_arch, _layout, mean_and_stderr
 from . import _plane_kernel
-from .network import Network, check_network, finite_box
+from .network import Network, check_network, check_size, finite_box
 
 __all__ = ["PlanePartition", "PlaneCounts", "Slice", "plane_partition", "count_plane_regions",
            "plane_region_samples"]
@@ -119,6 +119,7 @@ class PlanePartition:
 
 
 def _run(net, sl, keep):
+    check_size(net, "exact")
     widths, ranks, w_off, b_off, weights, biases = net.flat()
     out_rows = net.n_out if net.n_out in (1, 2) else 0
     polygons, patterns, segments = _plane_kernel.new_lists()
@@ -180,6 +181,7 @@ def plane_region_samples(arch: Architecture, box=(-1.0, 1.0), networks: int = 1,
     seed = check_seed(seed)
     first = check_first(first_sample, networks)
     sl = make_slice(arch.n_in, box, plane)
+    check_size(_Shape(arch), "exact")
     out_rows = arch.n_out if arch.n_out in (1, 2) else 0
     regions = np.empty(networks, dtype=np.int64)
     pieces = np.empty(networks, dtype=np.int64)
@@ -196,3 +198,10 @@ def plane_region_samples(arch: Architecture, box=(-1.0, 1.0), networks: int = 1,
         raise MaxboundsValueError("box", "non-finite boundary length: the box is too large for double precision")
     return PlaneCounts(arch, sl, seed, regions, pieces, length)
 
+
+class _Shape:
+    """The shape of an architecture's hidden layers, as :func:`check_size` reads it from a network."""
+
+    def __init__(self, arch):
+        self.layers = [(np.empty((n, K, 0)), None) for n, K in zip(arch.widths[1:-1], arch.ranks)] + [(None, None)]
+        self.ranks = tuple(arch.ranks)
