@@ -82,6 +82,8 @@ def config_text(**grid):
     ({"estimator": '"gradient"', "method": '"chain"'}, "sweep.grid.method"),
     ({"samples": "1"}, "sweep.grid.samples"),
     ({"samples": "true"}, "sweep.grid.samples"),
+    ({"samples": "1000000000000"}, "sweep.grid.samples"),
+    ({"widths": '["3,100000000,2"]', "samples": "1000000", "method": '"explicit"'}, "sweep.grid.samples"),
     ({"seed": "-1"}, "sweep.grid.seed"),
     ({"widths": '["3,8;2"]'}, "sweep.grid.widths"),
     ({"widths": "[3]"}, "sweep.grid.widths"),

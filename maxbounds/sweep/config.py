@@ -186,6 +186,12 @@ def _values(grid: dict, key: str, check) -> list:
     return checked
 
 
+#: Most networks of one task (the samplers' own limit).
+MAX_SAMPLES = 10**9
+#: Most random numbers one task may draw (about an hour on two cores).
+MAX_TASK_WORK = 1e13
+
+
 def _integer(lowest):
     def check(key, value):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -267,7 +273,7 @@ def _tasks(grid: dict):
         _values(grid, "bias_var", _number(False)),
         _values(grid, "estimator", _choice(ESTIMATORS)),
         _values(grid, "method", _choice(METHODS)),
-        _values(grid, "samples", _integer(2)),
+        _values(grid, "samples", _at_most(_integer(2), MAX_SAMPLES)),
         _values(grid, "seed", _integer(0)),
     ]
     count = math.prod(len(axis) for axis in axes)
@@ -281,11 +287,41 @@ def _tasks(grid: dict):
             raise MaxboundsValueError("sweep.grid.method", f"the {estimator} estimator needs explicit networks; "
                                       "use method = \"explicit\" or \"auto\"")
         task = Task(estimator, tuple(widths), rank, c, c_out, bias_var, method, samples, seed)
+        _check_work(task)
         arch_key = (task.widths, rank, c, c_out, bias_var)
         if arch_key not in checked:
             _check_architecture(task, grid)
             checked.add(arch_key)
         yield task
+
+
+def _at_most(check, highest):
+    def bounded(key, value):
+        value = check(key, value)
+        if value > highest:
+            raise MaxboundsValueError(key, f"expected at most {highest}, got {value}")
+        return value
+    return bounded
+
+
+def _check_work(task: Task) -> None:
+    """Refuse, before anything runs, a task whose simulation would take hours.
+
+    Work counts the random draws: per network the explicit sampler draws
+    :math:`\sum_l n_l K_l n_{l-1}` weights, the chain :math:`\sum_l n_l K_l`.
+    """
+    widths, K = task.widths, task.rank
+    layers = range(1, len(widths))
+    if task.method == "explicit":
+        per_network = sum(widths[l] * (K if l < len(widths) - 1 else 1) * widths[l - 1] for l in layers)
+    else:
+        per_network = sum(widths[l] * (K if l < len(widths) - 1 else 1) for l in layers)
+    work = per_network * task.samples
+    if work > MAX_TASK_WORK:
+        key = "samples" if task.samples > 1000 else "widths"
+        raise MaxboundsValueError(
+            f"sweep.grid.{key}", f"a task of {task.samples} networks of widths {'-'.join(map(str, widths))} draws "
+            f"{work:.2g} random numbers (more than {MAX_TASK_WORK:.0e}, hours of work); split it or make it smaller")
 
 
 def _check_architecture(task: Task, grid: dict) -> None:
