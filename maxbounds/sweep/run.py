@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import time
 import traceback
@@ -197,8 +198,10 @@ def _client(scheduler, workers: int):
     from distributed import Client, LocalCluster
 
     if scheduler is None:
+        # failed tasks are reported by the sweep itself (and kept in the database): the workers' own
+        # tracebacks and restart warnings would only bury the progress bar
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                               env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
+                               env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}, silence_logs=logging.CRITICAL)
         try:
             with Client(cluster) as client:
                 yield client
