@@ -305,7 +305,7 @@ def _at_most(check, highest):
 
 
 def _check_work(task: Task) -> None:
-    """Refuse, before anything runs, a task whose simulation would take hours.
+    r"""Refuse, before anything runs, a task whose simulation would take hours.
 
     Work counts the random draws: per network the explicit sampler draws
     :math:`\sum_l n_l K_l n_{l-1}` weights, the chain :math:`\sum_l n_l K_l`.
