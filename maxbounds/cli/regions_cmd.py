@@ -10,6 +10,8 @@ import numpy as np
 
 from .._validate import MaxboundsValueError
 from ..regions import Network
+from ..regions.bounds_link import bounds_for_count
+from ..regions.network import finite_box
 from ..regions.summary import METHODS, count_regions
 from ..report import render
 from ..report.plots import check_plot_path
@@ -90,17 +92,10 @@ def _box(text):
     except ValueError:
         raise MaxboundsValueError("box", f"expected LO,HI or LO,HI,LO2,HI2, got {text!r}") from None
     if len(values) == 2:
-        box = (values[0], values[1])
-        pairs = [box]
-    elif len(values) == 4:
-        box = ((values[0], values[1]), (values[2], values[3]))
-        pairs = list(box)
-    else:
-        raise MaxboundsValueError("box", f"expected LO,HI or LO,HI,LO2,HI2, got {text!r}")
-    for lo, hi in pairs:
-        if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
-            raise MaxboundsValueError("box", f"expected finite LO < HI, got {text!r}")
-    return box
+        return finite_box(values)
+    if len(values) == 4:
+        return finite_box(values[:2]), finite_box(values[2:])
+    raise MaxboundsValueError("box", f"expected LO,HI or LO,HI,LO2,HI2, got {text!r}")
 
 
 def _model(args):
@@ -115,13 +110,6 @@ def _model(args):
     return architecture_from(args)
 
 
-def _bound_rows(model, box, method, plane, measure, relu):
-    """Bounds beside the counts, where the bounds module can give them for this architecture."""
-    from ..regions.bounds_link import bounds_for_count
-
-    return bounds_for_count(model, box, method, plane, measure, relu=relu)
-
-
 def run(args) -> int:
     model = _model(args)
     box = _box(args.box)
@@ -134,7 +122,7 @@ def run(args) -> int:
         advance = start(args.networks) if start is not None else None
         result = count_regions(model, box, method=args.method, networks=args.networks, seed=args.seed,
                                plane=plane, line=line, resolution=args.resolution, relu=args.relu, advance=advance)
-    bounds = _bound_rows(model, box, args.method, plane, result["measure"], args.relu)
+    bounds = bounds_for_count(model, box, args.method, plane, result["measure"], relu=args.relu)
     if args.plot is not None:
         _plot(model, args, box, plane, line, result)
     if args.format == "json":
@@ -186,17 +174,18 @@ def _describe(model, args):
 
 
 def _plot(model, args, box, plane, line, result):
+    """Draw the last network counted: the kept result for one network, counted again otherwise."""
     from ..regions import grid_count, line_regions, plane_partition
     from ..regions.summary import _segment
     from ..report.regions_plot import plot_line, plot_partition
 
+    last = result["last"]
     net = model if isinstance(model, Network) else Network.random(model, args.seed, args.networks - 1,
                                                                   relu=args.relu)
     if args.method == "line":
-        a, b = _segment(net.n_in, box, line)
-        plot_line(line_regions(net, a, b), args.plot)
-        return
-    if net.n_in != 2 and plane is None:
-        raise MaxboundsValueError("plane", f"the network has {net.n_in} inputs: give --plane P0;P1;P2")
-    grid = grid_count(net, box, plane, args.resolution) if args.method == "grid" else None
-    plot_partition(plane_partition(net, box, plane), args.plot, grid=grid)
+        plot_line(last if last is not None else line_regions(net, *_segment(net.n_in, box, line)), args.plot)
+    elif args.method == "grid":
+        grid = last if last is not None else grid_count(net, box, plane, args.resolution)
+        plot_partition(plane_partition(net, box, plane), args.plot, grid=grid)
+    else:
+        plot_partition(last if last is not None else plane_partition(net, box, plane), args.plot)

@@ -31,8 +31,7 @@ import numpy as np
 from numba import types
 from numba.typed import List
 
-from ..simulate import _kernels
-from ..simulate.length import _draw
+from ..simulate.length import _one_network
 
 _POLY = types.float64[:, ::1]
 _PATTERN = types.int32[::1]
@@ -287,11 +286,7 @@ def random_counts(widths, ranks, weight_sd, bias_sd, w_off, b_off, A0, box_poly,
                   networks, seed, first, regions, pieces, boundary_length):
     """Regions and boundary pieces of networks ``first .. first + networks - 1`` of ``seed``, in parallel."""
     for s in numba.prange(networks):
-        rng = np.empty(4, dtype=np.uint64)
-        _kernels.seed_stream(rng, seed, np.uint64(first + s))
-        weights = np.empty(w_off[-1])
-        biases = np.empty(b_off[-1])
-        _draw(rng, widths, ranks, weight_sd, bias_sd, w_off, b_off, weights, biases)
+        weights, biases = _one_network(widths, ranks, weight_sd, bias_sd, w_off, b_off, seed, np.uint64(first + s))
         polygons, patterns, segments = new_lists()
         r, p, length = partition(widths, ranks, w_off, b_off, weights, biases, A0, box_poly, min_area, False,
                                  out_rows, polygons, patterns, segments)

@@ -83,7 +83,7 @@ def line_regions(net: Network, a, b) -> LineRegions:
     """Every activation region of ``net`` crossed by the segment from ``a`` to ``b``."""
     net = check_network(net)
     check_size(net, "line")
-    a, b = _check_segment(_Shape(net.n_in), a, b)
+    a, b = _check_segment(net, a, b)
     for end, name in ((a, "a"), (b, "b")):
         if np.max(np.abs(end)) > MAX_COORDINATE:
             raise MaxboundsValueError(name, f"coordinates beyond {MAX_COORDINATE:g} in absolute value overflow")
@@ -92,13 +92,6 @@ def line_regions(net: Network, a, b) -> LineRegions:
     mid = 0.5 * (t[:-1] + t[1:])
     patterns = net.patterns(a + mid[:, None] * (b - a))
     return LineRegions(a, b, t, patterns, intercept, slope, _decision_zeros(t, intercept, slope))
-
-
-class _Shape:
-    """The part of an architecture that the segment check reads."""
-
-    def __init__(self, n_in):
-        self.n_in = n_in
 
 
 @dataclass(frozen=True)

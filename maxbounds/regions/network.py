@@ -226,15 +226,17 @@ def finite_box(box, argument: str = "box") -> tuple:
     return lo, hi
 
 
-def check_size(net, method: str) -> None:
+def check_size(model, method: str) -> None:
     """A one-line error, before any work, for networks too large to partition in reasonable time.
 
-    The exact 2-D splitting clips a cell with ``K - 1`` half-planes for each of
-    ``K`` features, and the number of regions grows with the square of the
-    number of features in the slice; the limits keep one count within minutes.
+    ``model`` is a :class:`Network` or an :class:`~maxbounds.architecture.Architecture`
+    (both have ``widths`` and the hidden ``ranks``).  The exact 2-D splitting
+    clips a cell with ``K - 1`` half-planes for each of ``K`` features, and the
+    number of regions grows with the square of the number of features in the
+    slice; the limits keep one count within minutes.
     """
-    features = sum(W.shape[0] * W.shape[1] for W, _ in net.layers[:-1])
-    rank = max(net.ranks, default=1)
+    features = sum(n * K for n, K in zip(model.widths[1:-1], model.ranks))
+    rank = max(model.ranks, default=1)
     if rank > MAX_RANK_REGIONS:
         raise MaxboundsValueError("rank", f"{method} counting takes ranks up to {MAX_RANK_REGIONS}, got {rank}")
     if method == "exact" and features > MAX_FEATURES_EXACT:

@@ -181,7 +181,7 @@ def plane_region_samples(arch: Architecture, box=(-1.0, 1.0), networks: int = 1,
     seed = check_seed(seed)
     first = check_first(first_sample, networks)
     sl = make_slice(arch.n_in, box, plane)
-    check_size(_Shape(arch), "exact")
+    check_size(arch, "exact")
     out_rows = arch.n_out if arch.n_out in (1, 2) else 0
     regions = np.empty(networks, dtype=np.int64)
     pieces = np.empty(networks, dtype=np.int64)
@@ -198,10 +198,3 @@ def plane_region_samples(arch: Architecture, box=(-1.0, 1.0), networks: int = 1,
         raise MaxboundsValueError("box", "non-finite boundary length: the box is too large for double precision")
     return PlaneCounts(arch, sl, seed, regions, pieces, length)
 
-
-class _Shape:
-    """The shape of an architecture's hidden layers, as :func:`check_size` reads it from a network."""
-
-    def __init__(self, arch):
-        self.layers = [(np.empty((n, K, 0)), None) for n, K in zip(arch.widths[1:-1], arch.ranks)] + [(None, None)]
-        self.ranks = tuple(arch.ranks)

@@ -175,15 +175,25 @@ def normal(state):
             return -x if negative else x
 
 
+#: Up to this rank the maximum is the largest of K normals (a ziggurat normal costs a few ns, less than one
+#: inversion); above it, one uniform by inversion, -ndtri(1 - U^(1/K)).
+DIRECT_MAX_RANK = 8
+
+
 @_jit
 def gaussian_max(state, K):
-    r"""The largest of ``K`` standard normals from one uniform: :math:`-\Phi^{-1}(1 - U^{1/K})`.
+    r"""The largest of ``K`` standard normals.
 
-    :math:`1 - U^{1/K} = -\operatorname{expm1}(\log U / K)` keeps full relative
-    precision in the upper tail of the maximum.
+    For ``K <= DIRECT_MAX_RANK`` it draws the ``K`` normals and keeps the
+    largest; above, one uniform by inversion, :math:`-\Phi^{-1}(1 - U^{1/K})`,
+    where :math:`1 - U^{1/K} = -\operatorname{expm1}(\log U / K)` keeps full
+    relative precision in the upper tail of the maximum.
     """
-    if K == 1:
-        return normal(state)
+    if K <= DIRECT_MAX_RANK:
+        xi = normal(state)
+        for _ in range(K - 1):
+            xi = max(xi, normal(state))
+        return xi
     return -ndtri(-math.expm1(math.log(uniform(state)) / K))
 
 
@@ -256,30 +266,18 @@ def chi_square(state, k):
     return 2.0 * standard_gamma(state, 0.5 * k)
 
 
-#: Up to this rank the chain draws the K normals of a unit and keeps the largest (a ziggurat normal costs
-#: a few ns, less than one inversion); above it, one uniform by inversion, -ndtri(1 - U^(1/K)).
-DIRECT_MAX_RANK = 8
-
-
 @_jit
 def draw_layer(state, n, K):
     r"""The three draws of one layer: :math:`A = \sum_{i\le n}\Xi_i^2`, :math:`g \sim N(0,1)`, :math:`\chi \sim \chi^2_{n-1}`.
 
-    The maxima: for ``K <= DIRECT_MAX_RANK`` the largest of ``K`` normals,
-    otherwise one uniform each by inversion (:func:`gaussian_max`); for
+    The maxima come from :func:`gaussian_max` (the largest of ``K`` normals,
+    or one uniform by inversion for large ``K``); for
     ``K = 1``, where :math:`A \sim \chi^2_n`, one gamma draw.  Then one
     normal for ``g`` and one gamma draw for :math:`\chi`: :math:`O(nK)` (small
     ``K``) or :math:`O(n)` work for maxout layers, :math:`O(1)` for linear ones.
     """
     if K == 1:
         A = chi_square(state, n)
-    elif K <= DIRECT_MAX_RANK:
-        A = 0.0
-        for _ in range(n):
-            xi = normal(state)
-            for _ in range(K - 1):
-                xi = max(xi, normal(state))
-            A += xi * xi
     else:
         A = 0.0
         for _ in range(n):

@@ -201,30 +201,27 @@ def _pieces(a, b, widths, ranks, w_off, b_off, weights, biases):
     return T[: P + 1], A[:P], S[:P]
 
 
-@numba.njit(cache=True, parallel=True)
-def _length_kernel(a, b, widths, ranks, weight_sd, bias_sd, w_off, b_off, networks, seed, first, length, pieces):
-    for s in numba.prange(networks):
-        rng = np.empty(4, dtype=np.uint64)
-        _kernels.seed_stream(rng, seed, np.uint64(first + s))
-        weights = np.empty(w_off[-1])
-        biases = np.empty(b_off[-1])
-        _draw(rng, widths, ranks, weight_sd, bias_sd, w_off, b_off, weights, biases)
-        T, _, S = _pieces(a, b, widths, ranks, w_off, b_off, weights, biases)
-        total = 0.0
-        for p in range(S.shape[0]):
-            total += math.sqrt(np.sum(S[p] * S[p])) * (T[p + 1] - T[p])
-        length[s] = total
-        pieces[s] = S.shape[0]
-
-
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _one_network(widths, ranks, weight_sd, bias_sd, w_off, b_off, seed, index):
+    """The flat weights and biases of network ``index`` of ``seed`` (its own stream, see :func:`_draw`)."""
     rng = np.empty(4, dtype=np.uint64)
     _kernels.seed_stream(rng, seed, index)
     weights = np.empty(w_off[-1])
     biases = np.empty(b_off[-1])
     _draw(rng, widths, ranks, weight_sd, bias_sd, w_off, b_off, weights, biases)
     return weights, biases
+
+
+@numba.njit(cache=True, parallel=True)
+def _length_kernel(a, b, widths, ranks, weight_sd, bias_sd, w_off, b_off, networks, seed, first, length, pieces):
+    for s in numba.prange(networks):
+        weights, biases = _one_network(widths, ranks, weight_sd, bias_sd, w_off, b_off, seed, np.uint64(first + s))
+        T, _, S = _pieces(a, b, widths, ranks, w_off, b_off, weights, biases)
+        total = 0.0
+        for p in range(S.shape[0]):
+            total += math.sqrt(np.sum(S[p] * S[p])) * (T[p + 1] - T[p])
+        length[s] = total
+        pieces[s] = S.shape[0]
 
 
 # ---------------------------------------------------------------------------
