@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Options whose values may start with '-' (``--box -3,3``); argparse would take them for options.
-SIGNED_VALUE_OPTIONS = ("--box", "--input", "--direction", "--line", "--plane", "--x", "--u")
+SIGNED_VALUE_OPTIONS = ("--box", "--input", "--direction", "--line", "--plane")
 
 
 def _join_signed_values(argv: list) -> list:
