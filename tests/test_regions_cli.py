@@ -80,12 +80,14 @@ def test_plane_through_three_points(capsys):
     (["--widths", "2,4,2", "--rank", "100000"], "--rank"),
     (["--widths", "2,4,2", "--rank", "300", "--method", "line"], "--rank"),
     (["--widths", "2,2000,2000,2", "--method", "grid", "--resolution", "4000"], "--resolution"),
+    (["--widths", "2,4,2", "--method", "line", "--line", "0,0;0,0"], "--line"),
     ([], "--widths"),
 ])
 def test_bad_input_is_one_line_with_exit_code_2(capsys, argv, option):
     status, out, err = run(capsys, "regions", "count", *argv)
     assert status == 2
     assert err.count("\n") == 1 and option in err and "Traceback" not in err
+    assert err.startswith("maxbounds regions count: error: ")
 
 
 def test_bad_integer_options_exit_2(capsys):

@@ -25,11 +25,16 @@ OPTION_NAMES = {
 }
 
 
-def _option_names() -> dict:
-    """OPTION_NAMES, plus the ``OPTION_NAMES`` a command module adds of its own."""
+def _option_names(command: str) -> dict:
+    """OPTION_NAMES, plus the ``OPTION_NAMES`` of the module of ``command`` (``regions`` -> ``regions_cmd``).
+
+    Only the running command's own names apply, so one command's mapping of an
+    argument never leaks into another command's error message.
+    """
     names = dict(OPTION_NAMES)
     for module in COMMANDS:
-        names.update(getattr(module, "OPTION_NAMES", {}))
+        if module.__name__.rsplit(".", 1)[-1] == f"{command}_cmd":
+            names.update(getattr(module, "OPTION_NAMES", {}))
     return names
 
 
@@ -79,8 +84,8 @@ def main(argv=None) -> int:
     try:
         status = args.run(args)
     except MaxboundsValueError as error:
-        option = _option_names().get(error.argument, error.argument)
-        prog = f"maxbounds {args.command}"
+        option = _option_names(args.command).get(error.argument, error.argument)
+        prog = " ".join(["maxbounds", args.command] + ([args.action] if getattr(args, "action", None) else []))
         sys.stderr.write(f"{prog}: error: argument {option}: {error.problem}\n")
         return 2
     except KeyboardInterrupt:

@@ -24,7 +24,7 @@ HELP = "Count activation regions and decision-boundary pieces exactly, beside th
 #: Command-line option of each Python argument name of this command, for error messages.
 OPTION_NAMES = {"box": "--box", "plane": "--plane", "line": "--line", "networks": "--networks",
                 "resolution": "--resolution", "weights": "--weights", "layers": "--weights", "net": "--weights",
-                "model": "--widths"}
+                "model": "--widths", "a": "--line", "b": "--line"}
 
 #: Default bias variance of ``regions count``: zero biases make every region a cone through the origin.
 DEFAULT_BIAS_VAR = "1"
