@@ -81,6 +81,7 @@ class Architecture:
     c_out: float = 1.0
     bias_var: tuple = ()
     conv: "ConvNet | None" = None
+    c_spec: tuple = dataclasses.field(default=(), compare=False, repr=False)
 
     def __init__(self, widths, ranks=2, c=1.0, c_out=1.0, bias_var=0.0, conv=None):
         widths = _int_tuple(widths, "widths", lowest=1, highest=MAX_WIDTH)
@@ -91,12 +92,14 @@ class Architecture:
         hidden = len(widths) - 2
         ranks = _per_layer(ranks, hidden, "rank")
         ranks = _int_tuple(ranks, "rank", lowest=1, highest=MAX_RANK)
-        scales = tuple(_scale(value, K) for value, K in zip(_per_layer(c, hidden, "c"), ranks))
+        c_spec = tuple(_scale_spec(value) for value in _per_layer(c, hidden, "c"))
+        scales = tuple(_scale(value, K) for value, K in zip(c_spec, ranks))
         c_out = _positive(c_out, "c_out")
         betas = tuple(_nonnegative(b, "bias_var") for b in _per_layer(bias_var, hidden + 1, "bias_var"))
         object.__setattr__(self, "widths", widths)
         object.__setattr__(self, "ranks", ranks)
         object.__setattr__(self, "c", scales)
+        object.__setattr__(self, "c_spec", c_spec)
         object.__setattr__(self, "c_out", c_out)
         object.__setattr__(self, "bias_var", betas)
         if conv is not None:
@@ -164,11 +167,55 @@ class Architecture:
             )
 
     def with_(self, **changes) -> "Architecture":
-        """A copy with some fields replaced (same validation)."""
-        fields = {"widths": self.widths, "ranks": self.ranks, "c": self.c, "c_out": self.c_out,
+        """A copy with some fields replaced (same validation).
+
+        Named scales stay symbolic: ``Architecture((2, 16, 1), ranks=3, c="1/M").with_(ranks=5)`` has
+        ``c = 1/M(5)``.
+        """
+        fields = {"widths": self.widths, "ranks": self.ranks, "c": self.c_spec, "c_out": self.c_out,
                   "bias_var": self.bias_var, "conv": self.conv}
         fields.update(changes)
         return Architecture(**fields)
+
+    # -- the layers ----------------------------------------------------------
+    def network(self, activation: str = "maxout", slope: float = 0.0):
+        """The network as composed layers (:class:`maxbounds.layers.Serial`): hidden layers, then linear output.
+
+        ``activation`` is ``"maxout"`` (the architecture's ranks), ``"relu"`` or ``"leaky_relu"`` (slope
+        ``slope``; the ranks are ignored and the scales are the architecture's numbers ``c_l``).  Convolutional architectures
+        give :class:`~maxbounds.layers.MaxoutConv2d` hidden layers.
+        """
+        from . import layers as _layers
+
+        hidden = []
+        if activation not in ("maxout", "relu", "leaky_relu"):
+            raise MaxboundsValueError("activation", f"expected 'maxout', 'relu' or 'leaky_relu', got {activation!r}")
+        for l in range(1, self.depth):
+            c = self.c_spec[l - 1]
+            beta = self.bias_var[l - 1]
+            if self.conv is not None:
+                if activation != "maxout":
+                    raise MaxboundsValueError("activation", "convolutional architectures have maxout units")
+                H, W = self.conv.image
+                hidden.append(_layers.MaxoutConv2d(
+                    in_channels=self.conv.channels[l - 1], channels=self.conv.channels[l], image=(H, W),
+                    kernel_size=self.conv.kernel_size[l - 1], K=self.ranks[l - 1], c=c, bias_var=beta, index=l))
+            elif activation == "maxout":
+                hidden.append(_layers.MaxoutDense(self.widths[l - 1], self.widths[l], c=c, bias_var=beta,
+                                                  K=self.ranks[l - 1], index=l))
+            else:
+                hidden.append(_layers.LeakyReLUDense(self.widths[l - 1], self.widths[l], c=self.c[l - 1],
+                                                     bias_var=beta,
+                                                     slope=slope if activation == "leaky_relu" else 0.0,
+                                                     index=l))
+        hidden.append(_layers.Linear(self.widths[-2], self.widths[-1], c=self.c_out,
+                                     bias_var=self.bias_var[-1], index=self.depth))
+        return _layers.Serial(tuple(hidden))
+
+    @property
+    def layers(self):
+        """The maxout network of this architecture as composed layers (see :meth:`network`)."""
+        return self.network()
 
     # -- command-line strings ----------------------------------------------
     @classmethod
@@ -285,6 +332,14 @@ def _nonnegative(value, argument):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         raise MaxboundsValueError(argument, f"must be a finite number >= 0, got {value!r}")
     return float(value)
+
+
+def _scale_spec(value):
+    """A scale as given, checked: a number > 0 or a named scale (kept as its name)."""
+    if isinstance(value, str):
+        token = _scale_token(value)
+        return token if isinstance(token, str) else _positive(token, "c")
+    return _positive(value, "c")
 
 
 def _scale(value, K):

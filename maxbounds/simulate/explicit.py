@@ -27,7 +27,7 @@ from .._validate import MaxboundsValueError, as_real_array
 from ..architecture import Architecture
 from ..laws.exact import GramChainSamples, _exp_checked
 from . import _kernels
-from .chain import _result, check_args, check_first, check_run_args, layer_arrays
+from .chain import _result, check_args, check_first, check_run_args
 
 __all__ = ["explicit_samples", "explicit_samples_many"]
 
@@ -56,12 +56,11 @@ def explicit_samples(arch, x, u, samples, seed, *, activation="maxout", per_laye
     if activation not in _ACTIVATIONS:
         raise MaxboundsValueError("activation", f"expected 'maxout' or 'relu', got {activation!r}")
     relu = activation == "relu"
-    ranks = (1,) * arch.depth if relu else None
-    widths, ranks, log_scale, log_beta = layer_arrays(arch, ranks)
+    plan = arch.network(activation).plan()
     rows = arch.depth + 1 if per_layer else 1
     out = np.empty((6, rows, samples))
-    _kernels.explicit_kernel(x, u, widths, ranks, log_scale, log_beta, relu, samples, np.uint64(seed),
-                             check_first(first_sample, samples), per_layer, out)
+    _kernels.explicit_kernel(x, u, plan.ispec, plan.fspec, plan.n_params, plan.n_select, plan.width_max, samples,
+                             np.uint64(seed), check_first(first_sample, samples), per_layer, out)
     return _result(arch, out, per_layer, "numba-explicit-relu" if relu else "numba-explicit")
 
 
@@ -128,11 +127,10 @@ def explicit_samples_many(arch, X, U, samples, seed, *, activation="maxout", hid
         raise MaxboundsValueError("hidden_sq_norm", f"expected True or False, got {hidden_sq_norm!r}")
     X = np.ascontiguousarray(X)
     U = _unit_rows(U)
-    relu = activation == "relu"
-    ranks = (1,) * arch.depth if relu else None
-    widths, ranks, log_scale, log_beta = layer_arrays(arch, ranks)
+    plan = arch.network(activation).plan()
     out = np.empty((2, samples, m))
-    _kernels.explicit_many_kernel(X, U, widths, ranks, log_scale, log_beta, relu, samples, np.uint64(seed), out)
+    _kernels.explicit_many_kernel(X, U, plan.ispec, plan.fspec, plan.n_params, plan.n_select, plan.width_max,
+                                  samples, np.uint64(seed), out)
     jac = _exp_checked(out[0], "||J u||^2", "a smaller network or scale")
     if not hidden_sq_norm:
         return jac

@@ -1,0 +1,227 @@
+r"""Random streams and variates of every Numba kernel: xoshiro256** streams, normals, maxima, gammas.
+
+Sample (or network) ``s`` of a call with seed ``seed`` reads its own
+xoshiro256** stream, whose 256-bit state is filled by splitmix64 started from
+``mix(mix(seed) ^ mix(s + GOLDEN))``.  Its numbers therefore depend only on
+``(seed, s)``: neither on the other samples nor on how ``prange`` splits the
+loop over threads, so results are identical bit for bit whatever the thread
+count.  NumPy's and Numba's global generators are never used.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+from . import _ziggurat
+
+# ---------------------------------------------------------------------------
+# splitmix64 and xoshiro256** (Vigna), in wrapping unsigned 64-bit arithmetic
+# ---------------------------------------------------------------------------
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_U5 = np.uint64(5)
+_U9 = np.uint64(9)
+_S7, _S57 = np.uint64(7), np.uint64(57)
+_S11, _S17 = np.uint64(11), np.uint64(17)
+_S27, _S30, _S31 = np.uint64(27), np.uint64(30), np.uint64(31)
+_S45, _S19 = np.uint64(45), np.uint64(19)
+_TWO_M53 = 2.0**-53
+
+_jit = numba.njit(cache=True, nogil=True, fastmath=False)
+
+
+@_jit
+def mix64(z):
+    """The splitmix64 finaliser: a bijection of 64-bit words with good avalanche."""
+    z = (z ^ (z >> _S30)) * _MIX1
+    z = (z ^ (z >> _S27)) * _MIX2
+    return z ^ (z >> _S31)
+
+
+@_jit
+def seed_stream(state, seed, index):
+    """Fill the 4-word xoshiro256** ``state`` for stream ``index`` of ``seed`` (both uint64)."""
+    sm = mix64(mix64(seed) ^ mix64(index + _GOLDEN))
+    for w in range(4):
+        sm += _GOLDEN
+        state[w] = mix64(sm)
+
+
+@_jit
+def next_u64(state):
+    """The next 64-bit output of xoshiro256** and the state update, in place."""
+    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+    a = s1 * _U5
+    result = ((a << _S7) | (a >> _S57)) * _U9
+    t = s1 << _S17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = (s3 << _S45) | (s3 >> _S19)
+    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
+    return result
+
+
+@_jit
+def uniform(state):
+    """A uniform double in the open interval (0, 1): ``(m + 1/2) 2^-53`` with ``m`` the top 53 bits."""
+    return (float(next_u64(state) >> _S11) + 0.5) * _TWO_M53
+
+
+# ---------------------------------------------------------------------------
+# inverse normal CDF: Wichura's algorithm AS 241 (PPND16), Appl. Statist. 37 (1988)
+# ---------------------------------------------------------------------------
+_A = (3.3871328727963666080e0, 1.3314166789178437745e2, 1.9715909503065514427e3, 1.3731693765509461125e4,
+      4.5921953931549871457e4, 6.7265770927008700853e4, 3.3430575583588128105e4, 2.5090809287301226727e3)
+_B = (1.0, 4.2313330701600911252e1, 6.8718700749205790830e2, 5.3941960214247511077e3,
+      2.1213794301586595867e4, 3.9307895800092710610e4, 2.8729085735721942674e4, 5.2264952788528545610e3)
+_C = (1.42343711074968357734e0, 4.63033784615654529590e0, 5.76949722146069140550e0, 3.64784832476320460504e0,
+      1.27045825245236838258e0, 2.41780725177450611770e-1, 2.27238449892691845833e-2,
+      7.74545014278341407640e-4)
+_D = (1.0, 2.05319162663775882187e0, 1.67638483018380384940e0, 6.89767334985100004550e-1,
+      1.48103976427480074590e-1, 1.51986665636164571966e-2, 5.47593808499534494600e-4,
+      1.05075007164441684324e-9)
+_E = (6.65790464350110377720e0, 5.46378491116411436990e0, 1.78482653991729133580e0, 2.96560571828504891230e-1,
+      2.65321895265761230930e-2, 1.24266094738807843860e-3, 2.71155556874348757815e-5,
+      2.01033439929228813265e-7)
+_F = (1.0, 5.99832206555887937690e-1, 1.36929880922735805310e-1, 1.48753612908506148525e-2,
+      7.86869131145613259100e-4, 1.84631831751005468180e-5, 1.42151175831644588870e-7,
+      2.04426310338993978564e-15)
+
+
+@_jit
+def _poly7(c, r):
+    """``c[0] + c[1] r + ... + c[7] r^7`` by Horner's rule."""
+    return ((((((c[7] * r + c[6]) * r + c[5]) * r + c[4]) * r + c[3]) * r + c[2]) * r + c[1]) * r + c[0]
+
+
+@_jit
+def ndtri(p):
+    r""":math:`\Phi^{-1}(p)` for ``0 < p < 1`` (``-inf``/``inf`` at 0/1, NaN outside).
+
+    Three rational approximations (central, intermediate tail, far tail) of
+    degree 7/7, relative error about 1e-16.  In the tails the argument is the
+    smaller of ``p`` and ``1 - p``, so pass the small tail probability
+    itself where it is known more accurately than its complement.
+    """
+    if not 0.0 < p < 1.0:
+        if p == 0.0:
+            return -math.inf
+        if p == 1.0:
+            return math.inf
+        return math.nan
+    q = p - 0.5
+    if abs(q) <= 0.425:
+        r = 0.180625 - q * q
+        return q * _poly7(_A, r) / _poly7(_B, r)
+    r = p if q < 0.0 else 1.0 - p
+    r = math.sqrt(-math.log(r))
+    if r <= 5.0:
+        r -= 1.6
+        value = _poly7(_C, r) / _poly7(_D, r)
+    else:
+        r -= 5.0
+        value = _poly7(_E, r) / _poly7(_F, r)
+    return -value if q < 0.0 else value
+
+
+_ZMASK = np.uint64(_ziggurat.LAYERS - 1)
+_S8 = np.uint64(8)
+_ONE = np.uint64(1)
+_ZR = _ziggurat.R
+_ZX = _ziggurat.X
+_ZRATIO = _ziggurat.RATIO
+_ZFX = _ziggurat.FX
+
+
+@_jit
+def normal(state):
+    """A standard normal by the ziggurat method (:mod:`maxbounds.simulate._ziggurat`).
+
+    One 64-bit draw gives the layer (its low 8 bits), the sign (bit 8) and a
+    53-bit uniform (its top bits), three disjoint sets of bits; about 99% of
+    variates need nothing more.
+    """
+    while True:
+        u = next_u64(state)
+        k = int(u & _ZMASK)
+        negative = (u >> _S8) & _ONE
+        fraction = float(u >> _S11) * _TWO_M53
+        x = fraction * _ZX[k]
+        if fraction < _ZRATIO[k]:
+            return -x if negative else x
+        if k == 0:  # the tail beyond r: Marsaglia's exponential rejection
+            while True:
+                a = -math.log(uniform(state)) / _ZR
+                b = -math.log(uniform(state))
+                if 2.0 * b > a * a:
+                    x = _ZR + a
+                    return -x if negative else x
+        height = _ZFX[k] + uniform(state) * (_ZFX[k + 1] - _ZFX[k])
+        if height < math.exp(-0.5 * x * x):
+            return -x if negative else x
+
+
+#: Up to this rank the maximum is the largest of K normals (a ziggurat normal costs a few ns, less than one
+#: inversion); above it, one uniform by inversion, -ndtri(1 - U^(1/K)).
+DIRECT_MAX_RANK = 8
+
+
+@_jit
+def gaussian_max(state, K):
+    r"""The largest of ``K`` standard normals.
+
+    For ``K <= DIRECT_MAX_RANK`` it draws the ``K`` normals and keeps the
+    largest; above, one uniform by inversion, :math:`-\Phi^{-1}(1 - U^{1/K})`,
+    where :math:`1 - U^{1/K} = -\operatorname{expm1}(\log U / K)` keeps full
+    relative precision in the upper tail of the maximum.
+    """
+    if K <= DIRECT_MAX_RANK:
+        xi = normal(state)
+        for _ in range(K - 1):
+            xi = max(xi, normal(state))
+        return xi
+    return -ndtri(-math.expm1(math.log(uniform(state)) / K))
+
+
+# ---------------------------------------------------------------------------
+# gamma and chi-squared variates
+# ---------------------------------------------------------------------------
+@_jit
+def standard_gamma(state, a):
+    r"""A Gamma(a, 1) variate, ``a > 0``: Marsaglia and Tsang's squeeze-free rejection method.
+
+    For :math:`a \ge 1`, with :math:`d = a - 1/3`, :math:`c = 1/\sqrt{9d}`,
+    propose :math:`V = (1 + cZ)^3` (``Z`` normal) and accept when
+    :math:`\log U < Z^2/2 + d - dV + d\log V`; return :math:`dV`.  For
+    :math:`a < 1` use :math:`\Gamma(a) = \Gamma(a + 1)\,U^{1/a}`.  Exact
+    (a rejection sampler); about 1.02 to 1.05 proposals per draw.
+    """
+    boost = 1.0
+    if a < 1.0:
+        boost = math.exp(math.log(uniform(state)) / a)
+        a += 1.0
+    d = a - 1.0 / 3.0
+    c = 1.0 / math.sqrt(9.0 * d)
+    while True:
+        z = normal(state)
+        v = 1.0 + c * z
+        if v <= 0.0:
+            continue
+        v = v * v * v
+        if math.log(uniform(state)) < 0.5 * z * z + d - d * v + d * math.log(v):
+            return d * v * boost
+
+
+@_jit
+def chi_square(state, k):
+    r""":math:`\chi^2_k = 2\,\Gamma(k/2)` for an integer ``k >= 0`` (0 for ``k = 0``): :math:`O(1)` work."""
+    if k <= 0:
+        return 0.0
+    return 2.0 * standard_gamma(state, 0.5 * k)

@@ -1,0 +1,89 @@
+r"""Numba kernels of the dense kinds (maxout, leaky ReLU, linear): draw, forward with JVP, backward.
+
+Layout (see :mod:`maxbounds.layers.dense`): weights flat ``[i, k, j]`` (scaled,
+:math:`W = \sigma_w g`), biases flat ``[i, k]``.  The forward pass records
+in ``sel[i]`` the winning piece (maxout, linear: 0) or the sign of the
+pre-activation (leaky ReLU: 1 positive, 0 otherwise), which the backward pass
+and the region counters read.
+"""
+
+from __future__ import annotations
+
+import numba
+
+from .._random import normal
+
+_jit = numba.njit(cache=True, nogil=True, fastmath=False)
+
+
+@_jit
+def draw_dense(rng, n_in, width, K, weight_sd, bias_sd, W, B):
+    """Fill ``W`` (``width*K*n_in``) and ``B`` (``width*K``): per unit and piece the weights, then the bias."""
+    for i in range(width):
+        for k in range(K):
+            base = (i * K + k) * n_in
+            for j in range(n_in):
+                W[base + j] = weight_sd * normal(rng)
+            B[i * K + k] = bias_sd * normal(rng) if bias_sd > 0.0 else 0.0
+
+
+@_jit
+def maxout_forward(x, v, n_in, width, K, W, B, x_out, v_out, sel, jvp):
+    r"""``x_out[i] = max_k (W_{ik}\cdot x + b_{ik})`` (first piece on ties), ``v_out[i] = W_{ik^*}\cdot v``."""
+    for i in range(width):
+        best_z, best_k = 0.0, 0
+        for k in range(K):
+            base = (i * K + k) * n_in
+            z = 0.0
+            for j in range(n_in):
+                z += W[base + j] * x[j]
+            z += B[i * K + k]
+            if k == 0 or z > best_z:
+                best_z, best_k = z, k
+        x_out[i] = best_z
+        sel[i] = best_k
+        if jvp:
+            base = (i * K + best_k) * n_in
+            w = 0.0
+            for j in range(n_in):
+                w += W[base + j] * v[j]
+            v_out[i] = w
+
+
+@_jit
+def leaky_forward(x, v, n_in, width, slope, W, B, x_out, v_out, sel, jvp):
+    r"""``x_out[i] = phi_a(W_i\cdot x + b_i)``, ``v_out[i] = phi_a'(.)\,W_i\cdot v``; ``sel[i] = 1[z > 0]``."""
+    for i in range(width):
+        base = i * n_in
+        z = 0.0
+        for j in range(n_in):
+            z += W[base + j] * x[j]
+        z += B[i]
+        positive = z > 0.0
+        gain = 1.0 if positive else slope
+        x_out[i] = z if positive else slope * z
+        sel[i] = 1 if positive else 0
+        if jvp:
+            if gain == 0.0:
+                v_out[i] = 0.0
+            else:
+                w = 0.0
+                for j in range(n_in):
+                    w += W[base + j] * v[j]
+                v_out[i] = gain * w
+
+
+@_jit
+def dense_vjp(d_out, n_in, width, K, W, sel, leaky, slope, d_in):
+    r"""``d_in[j] = \sum_i d_out[i]\,g_i\,W_{i,k^*_i,j}`` with ``g_i`` the unit's slope (1 for maxout, linear)."""
+    for j in range(n_in):
+        d_in[j] = 0.0
+    for i in range(width):
+        coef = d_out[i]
+        if leaky and sel[i] == 0:
+            coef *= slope
+        if coef != 0.0:
+            k = 0 if leaky else sel[i]
+            base = (i * K + k) * n_in
+            for j in range(n_in):
+                d_in[j] += coef * W[base + j]

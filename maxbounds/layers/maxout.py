@@ -1,0 +1,103 @@
+r"""Maxout dense layers of rank ``K`` (MATH.md sections 1-4).
+
+Unit ``i`` outputs :math:`x_i = \max_k \zeta_{i,k}` (the first piece on ties)
+and passes the Jacobian vector through the winning piece:
+:math:`(J v)_i = W_{i,k^*}\cdot v`.
+
+Factors in the laws, with :math:`n = n_{\mathrm{in}}` and ``width`` units:
+
+* stochastic-order gain: :math:`G = (c/n)\sum_{i\le\mathrm{width}} X_i` with
+  :math:`X_i` the smallest (``lower``) or largest (``upper``) of ``K``
+  :math:`\chi^2_1` values; :math:`E[G] = (c/n)\,\mathrm{width}\,S(K)` or
+  :math:`\dots L(K)`;
+* activation gain :math:`M(K) = E[\Xi^2]` (the square of the largest of ``K`` normals);
+* Gram-chain step of rank ``K``;
+* initialisers ``1/M`` (``maxout``), ``1/L`` (``upper``), ``1/S`` (``lower``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from .base import NoLawError, register, side_check
+from .dense import DenseLayer
+
+__all__ = ["MaxoutDense"]
+
+_SIDE_LAW = {"lower": ("chi2_min", "S"), "upper": ("chi2_max", "L")}
+_SCHEMES = {"maxout": "M", "upper": "L", "lower": "S"}
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class MaxoutDense(DenseLayer):
+    """``width`` maxout units of rank ``K`` on ``n_in`` inputs."""
+
+    K: int = 2
+
+    kind = "maxout"
+    code = 0
+    scale_names = ("1/M", "1/L", "1/S")
+
+    def __post_init__(self):
+        super().__post_init__()
+        from .._validate import MAX_RANK
+        from .base import check_size
+
+        object.__setattr__(self, "K", check_size(self.K, "rank", MAX_RANK))
+
+    @property
+    def label(self) -> str:
+        return f"maxout (K={self.K})"
+
+    @property
+    def rank(self) -> int:
+        return self.K
+
+    def named_scale(self, name: str) -> float:
+        from ..constants import constant
+
+        return 1.0 / constant(name[2], self.K)
+
+    def jacobian_log_moment(self, side, t) -> float:
+        from ..laws.sums import iid_sum_log_moment
+
+        t = float(t)
+        if t == 0:
+            return 0.0
+        law = _SIDE_LAW[side_check(side)][0]
+        return t * math.log(self.scale / self.fan_in) + float(iid_sum_log_moment(law, self.K, self.width, t))
+
+    def jacobian_log_mean(self, side) -> float:
+        from ..constants import constant
+
+        name = _SIDE_LAW[side_check(side)][1]
+        return math.log(self.scale / self.fan_in * self.width) + math.log(constant(name, self.K))
+
+    def jacobian_rvs(self, side, size, rng):
+        from ..constants import chi2_max, chi2_min
+
+        law = chi2_min if side_check(side) == "lower" else chi2_max
+        draws = law(K=self.K).rvs(size=(size, self.width), random_state=rng)
+        return self.scale / self.fan_in * draws.sum(axis=1)
+
+    def jacobian_is_exact(self) -> bool:
+        return self.K == 1
+
+    def activation_gain(self) -> float:
+        from ..constants import M
+
+        return float(M(self.K))
+
+    def chain_rank(self) -> int:
+        return self.K
+
+    def init_scale(self, scheme: str) -> float:
+        if scheme in _SCHEMES:
+            from ..constants import constant
+
+            return 1.0 / constant(_SCHEMES[scheme], self.K)
+        if scheme in ("he", "relu"):
+            raise NoLawError(self, f"the initialisation {scheme!r}", "it is a ReLU scheme; use 'maxout' (c = 1/M)")
+        return super().init_scale(scheme)
