@@ -25,7 +25,7 @@ import numpy as np
 
 from .._validate import MaxboundsValueError
 from ..architecture import Architecture
-from ..simulate.length import draw_network
+from ..layers.draw import draw_parameters
 
 __all__ = ["Network"]
 
@@ -93,15 +93,19 @@ class Network:
     def random(cls, arch: Architecture, seed: int, index: int = 0, *, relu: bool = False) -> "Network":
         r"""Network ``index`` of ``seed`` drawn from ``arch``.
 
-        Weights :math:`N(0, c_l/n_{l-1})`, biases :math:`N(0, \beta_l)`; the
-        very network of sample ``index`` of
-        :func:`maxbounds.simulate.explicit_samples` (same seed).  With
-        ``relu=True`` every hidden layer has one Gaussian feature and one
-        zero feature, :math:`\max(0, w\cdot x + b)`, whatever ``arch.ranks``.
+        Weights :math:`N(0, c_l/n_{l-1})`, biases :math:`N(0, \beta_l)`, drawn by
+        :func:`maxbounds.layers.draw.draw_parameters` from ``arch.network()``: the
+        very network of sample ``index`` of :func:`maxbounds.simulate.explicit_samples`
+        (same seed).  With ``relu=True`` the network is ``arch.network("relu")``
+        (the architecture's widths, numbers ``c_l`` and bias variances; its ranks
+        are ignored), the network of ``explicit_samples(..., activation="relu")``,
+        and every hidden unit is written as the rank-2 maxout unit
+        :math:`\max(w\cdot x + b, 0)` (its second feature identically zero).
         """
-        if relu:
-            arch = arch.with_(ranks=(1,) * (arch.depth - 1))
-        layers = draw_network(arch, seed, index)
+        if not isinstance(arch, Architecture):
+            raise MaxboundsValueError("arch", f"expected an Architecture, got {type(arch).__name__}")
+        arch.require_fully_connected("Network.random")
+        layers = draw_parameters(arch.network("relu" if relu else "maxout"), seed, index)
         if relu:
             layers = [(np.concatenate([W, np.zeros_like(W)], axis=1), np.concatenate([b, np.zeros_like(b)], axis=1))
                       for W, b in layers[:-1]] + [layers[-1]]

@@ -46,8 +46,8 @@ Algorithm (per network, vectorised over arcs, units and feature pairs):
    with :math:`E(\cdot\mid m)` the incomplete elliptic integral of the second
    kind (:func:`scipy.special.ellipeinc`).  No quadrature and no grid.
 
-Network ``s`` is :func:`maxbounds.simulate.length.draw_network` ``(arch,
-seed, s)``: the same network as sample ``s`` of
+Network ``s`` is :func:`maxbounds.layers.draw.draw_parameters` ``(arch.network(),
+seed, s)`` (the one Numba draw of every simulator): the same network as sample ``s`` of
 :func:`maxbounds.simulate.length.segment_length_samples` and
 :func:`maxbounds.simulate.explicit_samples` with that seed.  Plain NumPy,
 one network at a time (about a millisecond per small network).
@@ -63,8 +63,9 @@ from scipy.special import ellipeinc
 
 from .._validate import MaxboundsValueError, as_real_array, as_vector
 from ..architecture import Architecture
+from ..layers.draw import draw_parameters
 from .chain import check_count, check_first
-from .length import _check_arch, _check_seed, draw_network, mean_and_stderr
+from .length import _check_arch, _check_seed, mean_and_stderr
 
 __all__ = ["CircleLengthSamples", "circle_breakpoints", "circle_length_samples"]
 
@@ -246,7 +247,7 @@ def circle_length_samples(arch, centre, radius, e, f, networks, seed, *, first_s
         Number of independent random networks (``>= 1``).
     seed : int
         ``0 <= seed < 2**64``; network ``s`` is
-        ``draw_network(arch, seed, s)``.
+        ``draw_parameters(arch.network(), seed, s)``.
 
     Returns
     -------
@@ -260,8 +261,9 @@ def circle_length_samples(arch, centre, radius, e, f, networks, seed, *, first_s
     length = np.empty(networks)
     pieces = np.empty(networks, dtype=np.int64)
     first = check_first(first_sample, int(networks))
+    net = arch.network()
     for s in range(networks):
-        T, X, wrap = _arcs(draw_network(arch, seed, first + s), centre, r, e, f)
+        T, X, wrap = _arcs(draw_parameters(net, seed, first + s), centre, r, e, f)
         length[s] = float(np.sum(_arc_lengths(T, X)))
         P = X.shape[0]
         pieces[s] = P - 1 if (wrap and P > 1) else P
@@ -282,7 +284,7 @@ def circle_breakpoints(arch, centre, radius, e, f, seed, index=0) -> tuple:
     centre, r, e, f = _check_circle(arch, centre, radius, e, f)
     seed = _check_seed(seed)
     index = _check_seed(index, "index")
-    T, X, _ = _arcs(draw_network(arch, seed, index), centre, r, e, f)
+    T, X, _ = _arcs(draw_parameters(arch.network(), seed, index), centre, r, e, f)
     return T, X[..., 0].copy(), X[..., 1].copy(), X[..., 2].copy()
 
 

@@ -1,7 +1,7 @@
 r"""Input gradients of every pre-activation feature of explicitly drawn networks.
 
-For network ``s`` of ``seed`` (the weights of :func:`maxbounds.simulate.length.draw_network`,
-so the same networks as the other explicit samplers) and each input point
+For network ``s`` of ``seed`` (the weights of :func:`maxbounds.layers.draw.draw_parameters`,
+the one draw of every simulator, so the same networks as the other explicit samplers) and each input point
 :math:`x`, the forward pass carries the input Jacobian
 :math:`J_{l-1}(x) = \partial x_{l-1}/\partial x \in \mathbb R^{n_{l-1}\times n_0}`
 and evaluates, for every feature :math:`\zeta_{l,i,k} = W_{l,i,k}\cdot x_{l-1} + b_{l,i,k}`
@@ -29,8 +29,8 @@ import numpy as np
 
 from .._validate import MaxboundsValueError, as_order, as_real_array
 from ..architecture import Architecture
+from ..layers.draw import draw_parameters
 from .chain import check_count, check_seed
-from .length import draw_network
 
 __all__ = ["FeatureGradientMoments", "feature_gradient_moments", "feature_gradients"]
 
@@ -47,7 +47,7 @@ def _points(arch: Architecture, points) -> np.ndarray:
 
 
 def feature_gradients(layers, points: np.ndarray) -> list:
-    r"""Gradients of all features of one network (layers as from ``draw_network``) at ``points``.
+    r"""Gradients of all features of one network (layers as from ``draw_parameters``) at ``points``.
 
     Returns one array per weight layer of shape ``(P, n_l, K_l, n_0)``: entry
     ``[p, i, k]`` is :math:`\nabla_x\zeta_{l,i,k}(x_p)`.
@@ -97,8 +97,8 @@ def feature_gradient_moments(arch: Architecture, points, networks: int = 100, se
     r"""Estimates of :math:`E\|\nabla_x\zeta_{l,i,k}(x)\|^t` at each point, for each layer and order.
 
     Returns ``{t: FeatureGradientMoments}`` for each order in ``orders``.
-    Network ``s`` is network ``s`` of ``seed`` in
-    :func:`~maxbounds.simulate.length.draw_network`.
+    Network ``s`` is network ``s`` of ``seed``,
+    ``maxbounds.layers.draw.draw_parameters(arch.network(), seed, s)``.
     """
     if not isinstance(arch, Architecture):
         raise MaxboundsValueError("arch", f"expected an Architecture, got {type(arch).__name__}")
@@ -113,8 +113,9 @@ def feature_gradient_moments(arch: Architecture, points, networks: int = 100, se
     # points per pass, so that one layer's gradients (P, n_l, K_l, n_0) stay below about 2e7 numbers
     widest = max(arch.widths[l] * (arch.ranks[l - 1] if l < arch.depth else 1) for l in range(1, arch.depth + 1))
     chunk = max(1, _CHUNK_NUMBERS // (widest * arch.n_in))
+    net = arch.network()
     for s in range(networks):
-        layers = draw_network(arch, seed, s)
+        layers = draw_parameters(net, seed, s)
         for start in range(0, x.shape[0], chunk):
             part = slice(start, start + chunk)
             for l, g in enumerate(feature_gradients(layers, x[part])):

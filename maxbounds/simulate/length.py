@@ -40,13 +40,16 @@ pieces, plus :math:`O(P_l K_l^2 n_l)` for the envelopes.
 
 Random networks
 ---------------
-Network ``s`` of seed ``seed`` reads the xoshiro256** stream of
-``(seed, s)`` (:func:`maxbounds.simulate._kernels.seed_stream`) and draws
-its weights :math:`N(0, c_l/n_{l-1})` and biases :math:`N(0, \beta_l)` in
-the order of :func:`maxbounds.simulate.explicit_samples` (for each unit and
-piece the weights, then the bias when :math:`\beta_l > 0`; the output layer
-has rank 1), so it is the very network of sample ``s`` there.  Networks run
-in parallel; results do not depend on the thread count.
+Network ``s`` of seed ``seed`` is drawn by the one draw of every simulator,
+:func:`maxbounds.layers._kernels.draw_network` on the stream ``(seed, s)``
+and the plan of ``arch.network()`` (weights :math:`N(0, c_l/n_{l-1})`,
+biases :math:`N(0, \beta_l)`; for each unit and piece the weights, then the
+bias when :math:`\beta_l > 0`; the output layer has rank 1), so it is the
+very network of sample ``s`` of :func:`maxbounds.simulate.explicit_samples`.
+The pieces are read from the plan's flat layout (layer ``l``: weights
+``[i, k, j]`` from ``ispec[l, I_WOFF]``, biases ``[i, k]`` from
+``ispec[l, I_BOFF]``).  Networks run in parallel; results do not depend on
+the thread count.
 
 Not covered: curves other than segments (a polyline is a sum of segments
 through the *same* network, see :func:`segment_breakpoints`), circles and
@@ -61,9 +64,13 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from .._random import seed_stream
 from .._validate import MaxboundsValueError, as_vector
 from ..architecture import Architecture
-from . import _kernels
+from ..layers import _kernels as _layer_kernels
+from ..layers._dense_kernels import draw_dense
+from ..layers.draw import draw_flat, draw_parameters
+from ..layers.serial import I_BOFF, I_NIN, I_RANK, I_WIDTH, I_WOFF
 from .chain import check_count, check_first, check_seed
 
 __all__ = ["SegmentLengthSamples", "draw_network", "segment_breakpoints", "segment_length_samples"]
@@ -73,22 +80,6 @@ __all__ = ["SegmentLengthSamples", "draw_network", "segment_breakpoints", "segme
 # ---------------------------------------------------------------------------
 # kernels
 # ---------------------------------------------------------------------------
-@numba.njit(cache=True, nogil=True)
-def _draw(rng, widths, ranks, weight_sd, bias_sd, w_off, b_off, weights, biases):
-    """Draw one network into the flat arrays ``weights`` ([l][i, k, j]) and ``biases`` ([l][i, k])."""
-    for layer in range(ranks.shape[0]):
-        n_prev, n, K = widths[layer], widths[layer + 1], ranks[layer]
-        for i in range(n):
-            for k in range(K):
-                base = w_off[layer] + (i * K + k) * n_prev
-                for j in range(n_prev):
-                    weights[base + j] = weight_sd[layer] * _kernels.normal(rng)
-                if bias_sd[layer] > 0.0:
-                    biases[b_off[layer] + i * K + k] = bias_sd[layer] * _kernels.normal(rng)
-                else:
-                    biases[b_off[layer] + i * K + k] = 0.0
-
-
 @numba.njit(cache=True, nogil=True)
 def _grow(T, A, S, count):
     """Double the capacity of the piece arrays (``count`` rows used)."""
@@ -183,7 +174,13 @@ def _layer(T, A, S, P, n_prev, n, K, w, bias):
 
 @numba.njit(cache=True, nogil=True)
 def _pieces(a, b, widths, ranks, w_off, b_off, weights, biases):
-    """Breakpoints ``T`` (``P + 1``), output intercepts and slopes (``P`` rows each) of one drawn network."""
+    """Breakpoints ``T`` (``P + 1``), output intercepts and slopes (``P`` rows each) of one network.
+
+    Layer ``l`` reads its weights ``[i, k, j]`` from ``weights[w_off[l]:]`` and its biases ``[i, k]`` from
+    ``biases[b_off[l]:]`` (only the start offsets are read): the layout of
+    :meth:`maxbounds.regions.Network.flat` or, with ``weights`` and ``biases`` both the flat parameters,
+    that of a plan.
+    """
     n0 = widths[0]
     T = np.empty(2)
     T[0], T[1] = 0.0, 1.0
@@ -195,28 +192,50 @@ def _pieces(a, b, widths, ranks, w_off, b_off, weights, biases):
     P = 1
     for layer in range(ranks.shape[0]):
         n_prev, n, K = widths[layer], widths[layer + 1], ranks[layer]
-        w = weights[w_off[layer]: w_off[layer + 1]]
-        bias = biases[b_off[layer]: b_off[layer + 1]]
+        w = weights[w_off[layer]: w_off[layer] + n * K * n_prev]
+        bias = biases[b_off[layer]: b_off[layer] + n * K]
         T, A, S, P = _layer(T, A, S, P, n_prev, n, K, w, bias)
     return T[: P + 1], A[:P], S[:P]
 
 
 @numba.njit(cache=True, nogil=True)
+def _plan_pieces(a, b, ispec, params):
+    """:func:`_pieces` of a network given by its plan rows ``ispec`` and flat parameters ``params``."""
+    L = ispec.shape[0]
+    widths = np.empty(L + 1, dtype=np.int64)
+    widths[0] = ispec[0, I_NIN]
+    for layer in range(L):
+        widths[layer + 1] = ispec[layer, I_WIDTH]
+    return _pieces(a, b, widths, ispec[:, I_RANK].copy(), ispec[:, I_WOFF].copy(), ispec[:, I_BOFF].copy(),
+                   params, params)
+
+
+@numba.njit(cache=True, nogil=True)
 def _one_network(widths, ranks, weight_sd, bias_sd, w_off, b_off, seed, index):
-    """The flat weights and biases of network ``index`` of ``seed`` (its own stream, see :func:`_draw`)."""
+    """Network ``index`` of ``seed`` in the split layout of :meth:`maxbounds.regions.Network.flat`.
+
+    The dense kind's own draw (:func:`maxbounds.layers._dense_kernels.draw_dense`), layer by layer on the
+    stream ``(seed, index)``: the numbers of :func:`maxbounds.layers._kernels.draw_network` for the
+    plan of the same architecture.  For the region counters, which read that layout.
+    """
     rng = np.empty(4, dtype=np.uint64)
-    _kernels.seed_stream(rng, seed, index)
+    seed_stream(rng, seed, index)
     weights = np.empty(w_off[-1])
     biases = np.empty(b_off[-1])
-    _draw(rng, widths, ranks, weight_sd, bias_sd, w_off, b_off, weights, biases)
+    for layer in range(ranks.shape[0]):
+        draw_dense(rng, widths[layer], widths[layer + 1], ranks[layer], weight_sd[layer], bias_sd[layer],
+                   weights[w_off[layer]:w_off[layer + 1]], biases[b_off[layer]:b_off[layer + 1]])
     return weights, biases
 
 
 @numba.njit(cache=True, parallel=True)
-def _length_kernel(a, b, widths, ranks, weight_sd, bias_sd, w_off, b_off, networks, seed, first, length, pieces):
+def _length_kernel(a, b, ispec, fspec, n_params, networks, seed, first, length, pieces):
     for s in numba.prange(networks):
-        weights, biases = _one_network(widths, ranks, weight_sd, bias_sd, w_off, b_off, seed, np.uint64(first + s))
-        T, _, S = _pieces(a, b, widths, ranks, w_off, b_off, weights, biases)
+        rng = np.empty(4, dtype=np.uint64)
+        seed_stream(rng, seed, np.uint64(first + s))
+        params = np.empty(n_params)
+        _layer_kernels.draw_network(rng, ispec, fspec, params)
+        T, _, S = _plan_pieces(a, b, ispec, params)
         total = 0.0
         for p in range(S.shape[0]):
             total += math.sqrt(np.sum(S[p] * S[p])) * (T[p + 1] - T[p])
@@ -274,6 +293,7 @@ def mean_and_stderr(values) -> tuple:
 
 
 def _layout(arch):
+    """``(widths, ranks, weight_sd, bias_sd, w_off, b_off)`` of :func:`_one_network` (the region counters' layout)."""
     L = arch.depth
     widths = np.asarray(arch.widths, dtype=np.int64)
     ranks = np.asarray(tuple(arch.ranks) + (1,), dtype=np.int64)
@@ -328,10 +348,10 @@ def segment_length_samples(arch, a, b, networks, seed, *, first_sample=0) -> Seg
     a, b = _check_segment(arch, a, b)
     networks = check_count(networks, "networks")
     seed = _check_seed(seed)
-    widths, ranks, weight_sd, bias_sd, w_off, b_off = _layout(arch)
+    plan = arch.network().plan()
     length = np.empty(int(networks))
     pieces = np.empty(int(networks), dtype=np.int64)
-    _length_kernel(a, b, widths, ranks, weight_sd, bias_sd, w_off, b_off, int(networks), np.uint64(seed),
+    _length_kernel(a, b, plan.ispec, plan.fspec, plan.n_params, int(networks), np.uint64(seed),
                    check_first(first_sample, int(networks)), length, pieces)
     chord = math.sqrt(float((b - a) @ (b - a)))
     return SegmentLengthSamples(arch, a, b, seed, length, length / chord, pieces)
@@ -342,21 +362,12 @@ def draw_network(arch, seed, index=0) -> list:
 
     ``W`` has shape ``(n_l, K_l, n_{l-1})`` and ``bias`` ``(n_l, K_l)``
     (``K_L = 1`` for the output layer), so that
-    :math:`\zeta_{l,i,k} = W[i, k]\cdot x_{l-1} + \mathrm{bias}[i, k]`.  For
-    checks and plain NumPy forward passes.
+    :math:`\zeta_{l,i,k} = W[i, k]\cdot x_{l-1} + \mathrm{bias}[i, k]`: the maxout network of ``arch``
+    as :func:`maxbounds.layers.draw.draw_parameters` returns it.  For checks and plain NumPy forward
+    passes.
     """
     _check_arch(arch, "draw_network")
-    seed = _check_seed(seed)
-    index = _check_seed(index, "index")
-    widths, ranks, weight_sd, bias_sd, w_off, b_off = _layout(arch)
-    weights, biases = _one_network(widths, ranks, weight_sd, bias_sd, w_off, b_off, np.uint64(seed),
-                                   np.uint64(index))
-    layers = []
-    for l in range(arch.depth):
-        n_prev, n, K = int(widths[l]), int(widths[l + 1]), int(ranks[l])
-        layers.append((weights[w_off[l]: w_off[l + 1]].reshape(n, K, n_prev).copy(),
-                       biases[b_off[l]: b_off[l + 1]].reshape(n, K).copy()))
-    return layers
+    return draw_parameters(arch.network(), seed, index)
 
 
 def segment_breakpoints(arch, a, b, seed, index=0) -> tuple:
@@ -369,10 +380,7 @@ def segment_breakpoints(arch, a, b, seed, index=0) -> tuple:
     """
     _check_arch(arch, "segment_breakpoints")
     a, b = _check_segment(arch, a, b)
-    seed = _check_seed(seed)
-    index = _check_seed(index, "index")
-    widths, ranks, weight_sd, bias_sd, w_off, b_off = _layout(arch)
-    weights, biases = _one_network(widths, ranks, weight_sd, bias_sd, w_off, b_off, np.uint64(seed),
-                                   np.uint64(index))
-    T, A, S = _pieces(a, b, widths, ranks, w_off, b_off, weights, biases)
+    net = arch.network()
+    params = draw_flat(net, seed, index)
+    T, A, S = _plan_pieces(a, b, net.plan().ispec, params)
     return T.copy(), A.copy(), S.copy()
