@@ -301,9 +301,33 @@ def _gaussian_max_draws(rng, shape, K):
 
 
 def _layer_constants(arch, layer):
-    """``(n_{l-1}, n_l, K_l, c_l, beta_l)`` of weight layer ``layer`` (the output has rank 1)."""
-    K = arch.ranks[layer - 1] if layer < arch.depth else 1
-    return arch.widths[layer - 1], arch.widths[layer], K, arch.scales()[layer - 1], arch.bias_var[layer - 1]
+    """``(fan_in, n_l, K_l, c_l, beta_l)`` of weight layer ``layer``, from the layer's own factors.
+
+    ``K_l`` is :meth:`~maxbounds.layers.Layer.chain_rank` (1 for the linear
+    output); a kind without a Gram-chain step raises its
+    :class:`~maxbounds.layers.NoLawError`, naming the layer.
+    """
+    return _chain_constants(arch)[layer - 1][:5]
+
+
+def _activation_gain(arch, layer):
+    """:math:`M(K_l) = E[\\phi(Z)^2]` of weight layer ``layer`` (:meth:`~maxbounds.layers.Layer.activation_gain`)."""
+    return _chain_constants(arch)[layer - 1][5]
+
+
+@lru_cache(maxsize=16)
+def _chain_constants(arch):
+    """Per weight layer ``(fan_in, width, chain rank, scale, bias variance, activation gain)`` (repeats computed once)."""
+    from ..layers.draw import as_serial
+
+    rows, seen = [], {}
+    for layer in as_serial(arch, "arch"):
+        key = layer.replace(index=None)
+        if key not in seen:
+            seen[key] = (layer.fan_in, layer.width, layer.chain_rank(), layer.scale, layer.bias_var,
+                         layer.activation_gain())
+        rows.append(seen[key])
+    return tuple(rows)
 
 
 def _log(value):
@@ -516,7 +540,7 @@ def expected_jacobian_gain(arch, layer, rho):
     layer = _check_layer(arch, layer)
     rho = _rho_array(rho)
     n_prev, n, K, c, _ = _layer_constants(arch, layer)
-    M = 1.0 if K == 1 else float(gaussian_max_moment(K, 2))
+    M = _activation_gain(arch, layer)
     return _finish(c * n / n_prev * (1.0 + rho * rho * (M - 1.0)))
 
 
@@ -626,7 +650,7 @@ def activation_length_moments(arch, x, order=2, *, log=False):
     ndarray, shape (L + 1, order + 1)
         Row ``l``, column ``t``: :math:`E\lVert x_l\rVert^{2t}`.
     """
-    arch = _check_arch(arch)
+    arch = _check_arch(arch, serial=True)
     x = as_vector(x, "x", arch.n_in)
     order = _check_order(order)
     t = np.arange(order + 1)
@@ -689,7 +713,7 @@ def activation_length_mean_var(arch, x, *, log=False):
     -------
     mean, var : ndarray, shape (L + 1,)
     """
-    arch = _check_arch(arch)
+    arch = _check_arch(arch, serial=True)
     x = as_vector(x, "x", arch.n_in)
     L = arch.depth
     log_mean, log_var = np.empty(L + 1), np.empty(L + 1)
@@ -697,7 +721,7 @@ def activation_length_mean_var(arch, x, *, log=False):
     for layer in range(1, L + 1):
         n_prev, n, K, c, beta = _layer_constants(arch, layer)
         log_scale = math.log(c / n_prev)
-        M, var_xi_sq = _xi_sq_mean_var(K)
+        M, var_xi_sq = _activation_gain(arch, layer), _xi_sq_mean_var(K)[1]
         log_eq = np.logaddexp(log_scale + log_mean[layer - 1], _log(beta))
         log_vq = 2 * log_scale + log_var[layer - 1]
         log_ea, log_va = math.log(n * M), math.log(n * var_xi_sq)
@@ -780,10 +804,17 @@ def _span(layers):
     return ", ".join(map(str, layers)) if len(layers) <= 6 else f"{layers[0]}, ..., {layers[-1]}"
 
 
-def _check_arch(arch):
-    if not isinstance(arch, Architecture):
-        raise MaxboundsValueError("arch", f"expected an Architecture, got {type(arch).__name__}")
-    arch.require_fully_connected("the exact law of the Gram chain")
+def _check_arch(arch, serial=False):
+    """An Architecture (or, with ``serial``, a :class:`~maxbounds.layers.Serial`) whose layers all have a Gram-chain step.
+
+    A layer kind without one (a convolution, leaky ReLU) raises its :class:`~maxbounds.layers.NoLawError`.
+    """
+    from ..layers import Serial
+
+    if not isinstance(arch, Architecture) and not (serial and isinstance(arch, Serial)):
+        expected = "an Architecture or layers (maxbounds.layers.serial)" if serial else "an Architecture"
+        raise MaxboundsValueError("arch", f"expected {expected}, got {type(arch).__name__}")
+    _chain_constants(arch)
     return arch
 
 

@@ -47,32 +47,36 @@ import math
 import numpy as np
 
 from ..architecture import Architecture
-from ..constants import constant
+from ..layers.draw import as_serial
 from .exact import activation_length_moments
 from .jacobian import exp_checked, jacobian_bounds
 
 __all__ = ["gradient_bounds", "ntk_bounds", "length_bounds", "log_delta_sq_bounds"]
 
 
-def log_delta_sq_bounds(arch: Architecture) -> tuple[np.ndarray, np.ndarray]:
+def log_delta_sq_bounds(arch) -> tuple[np.ndarray, np.ndarray]:
     r"""Logs of the bounds on :math:`E[\|\delta_l\|^2]` (summed over units and outputs), ``l = 1..L``.
 
-    :math:`c_L n_L \prod_{m=l+1}^{L-1} c_m [S(K_m), L(K_m)]`; for ``l = L``,
-    :math:`n_L` exactly.  Returned as two arrays indexed by ``l - 1``
-    (suffix sums, so any depth costs O(L)).
+    :math:`n_L \prod_{m=l+1}^{L} g_m`, with :math:`g_m` the layer's
+    :meth:`~maxbounds.layers.Layer.gradient_gain` (``c S(K)`` or ``c L(K)``
+    for maxout, ``c`` for the linear output): :math:`c_L n_L \prod_{m=l+1}^{L-1}
+    c_m [S(K_m), L(K_m)]`; for ``l = L``, :math:`n_L` exactly.  Returned as two
+    arrays indexed by ``l - 1`` (suffix sums, so any depth costs O(L)).
+    ``arch`` is an Architecture or a :class:`~maxbounds.layers.Serial`; a
+    layer kind without the law raises its :class:`~maxbounds.layers.NoLawError`.
     """
-    arch.require_fully_connected("the gradient bound")
-    hidden = arch.depth - 1
-    log_lo = np.array([math.log(c * constant("S", K)) for K, c in zip(arch.ranks, arch.c)])
-    log_hi = np.array([math.log(c * constant("L", K)) for K, c in zip(arch.ranks, arch.c)])
-    base = math.log(arch.c_out * arch.n_out)
-    lo, hi = np.empty(arch.depth), np.empty(arch.depth)
-    # layer l (1-based, l < L) collects the layers m = l+1 .. L-1, i.e. indices l .. hidden-1
-    suffix_lo = np.concatenate([np.cumsum(log_lo[::-1])[::-1], [0.0]])
-    suffix_hi = np.concatenate([np.cumsum(log_hi[::-1])[::-1], [0.0]])
-    lo[:hidden] = base + suffix_lo[1 : hidden + 1]
-    hi[:hidden] = base + suffix_hi[1 : hidden + 1]
-    lo[hidden] = hi[hidden] = math.log(arch.n_out)
+    net = as_serial(arch, "arch")
+    gains = {}
+    log_lo, log_hi = np.empty(net.depth), np.empty(net.depth)
+    for row, layer in enumerate(net):
+        key = layer.replace(index=None)
+        if key not in gains:
+            gains[key] = (math.log(layer.gradient_gain("lower")), math.log(layer.gradient_gain("upper")))
+        log_lo[row], log_hi[row] = gains[key]
+    # layer l (1-based) collects the gains of layers m = l+1 .. L, i.e. indices l .. L-1
+    base = math.log(net.n_out)
+    lo = base + np.concatenate([np.cumsum(log_lo[::-1])[::-1][1:], [0.0]])
+    hi = base + np.concatenate([np.cumsum(log_hi[::-1])[::-1][1:], [0.0]])
     return lo, hi
 
 
@@ -103,12 +107,11 @@ def gradient_bounds(arch: Architecture, x, *, log: bool = False) -> list[dict]:
 
     The output layer has equal lower and upper values (it is exact).
     """
-    log_x = _log_sq_norms(arch, x)
     all_lo, all_hi = log_delta_sq_bounds(arch)
+    log_x = _log_sq_norms(arch, x)
     out = []
-    for layer in range(1, arch.depth + 1):
-        n_prev, n = arch.widths[layer - 1], arch.widths[layer]
-        K = arch.ranks[layer - 1] if layer < arch.depth else 1
+    for layer, unit in enumerate(as_serial(arch, "arch"), start=1):
+        n_prev, n, K = unit.n_in, unit.width, unit.rank
         lo, hi = float(all_lo[layer - 1]), float(all_hi[layer - 1])
         per_unit = (lo - math.log(n), hi - math.log(n))  # E[delta_{l,i}^2]
         x_entry = log_x[layer - 1] - math.log(n_prev)  # E[x_{l-1,j}^2]
@@ -129,10 +132,10 @@ def ntk_bounds(arch: Architecture, x, *, log: bool = False) -> dict:
 
     Returns ``{"lower", "upper", "layers": [...]}`` with the per-layer terms.
     """
-    log_x = _log_sq_norms(arch, x)
     all_lo, all_hi = log_delta_sq_bounds(arch)
+    log_x = _log_sq_norms(arch, x)
     lows, highs, layers = [], [], []
-    for layer in range(1, arch.depth + 1):
+    for layer in range(1, len(all_lo) + 1):
         lo, hi = float(all_lo[layer - 1]), float(all_hi[layer - 1])
         log_factor = float(np.logaddexp(log_x[layer - 1], 0.0))  # log(E||x||^2 + 1)
         lows.append(lo + log_factor)

@@ -30,18 +30,15 @@ network.
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 import numpy as np
 
 from .._validate import MaxboundsValueError, as_order
-from ..architecture import Architecture
-from ..constants import OutOfRangeError, chi2_max, chi2_min, constant
-from .sums import chi2_log_moment, iid_sum_log_moment
+from ..constants import OutOfRangeError
 
-__all__ = ["JacobianBound", "jacobian_bounds", "jacobian_moment_bounds", "ReLUJacobianLaw"]
+__all__ = ["JacobianBound", "jacobian_bounds", "jacobian_moment_bounds", "ReLUJacobianLaw", "layer_groups"]
 
-_SIDES = {"lower": ("chi2_min", chi2_min, "S"), "upper": ("chi2_max", chi2_max, "L")}
+_SIDE_NAMES = ("lower", "upper")
 
 
 def exp_checked(log_value: float, what: str) -> float:
@@ -54,53 +51,67 @@ def exp_checked(log_value: float, what: str) -> float:
     return math.exp(log_value)
 
 
-class JacobianBound:
-    r"""The lower (``side="lower"``) or upper (``side="upper"``) bounding variable of :math:`\|J_N(x)u\|^2`.
+def layer_groups(net) -> list:
+    """``[(layer, first, count), ...]``: the distinct layers of ``net`` (``index`` set to None), in order.
 
-    Methods follow :mod:`scipy.stats`: :meth:`moment` (any real order
-    ``t >= 0``), :meth:`mean`, :meth:`var`, :meth:`rvs`; ``log_`` variants
-    return logarithms.
+    ``first`` is the first layer of the group as it sits in the network (its
+    index names it in errors), ``count`` the number of equal layers.  Repeated
+    layers cost one factor evaluation, so depth :math:`10^4` is cheap.
     """
+    groups: dict = {}
+    for layer in net:
+        key = layer.replace(index=None)
+        if key in groups:
+            groups[key][1] += 1
+        else:
+            groups[key] = [layer, 1]
+    return [(key, first, count) for key, (first, count) in groups.items()]
 
-    def __init__(self, arch: Architecture, side: str):
-        arch.require_fully_connected("the stochastic-order bound")
-        if side not in _SIDES:
+
+def _output_shape(size) -> tuple:
+    """``size`` (an int or a tuple of ints >= 0) as a shape."""
+    shape = (size,) if np.ndim(size) == 0 else tuple(size)
+    for n in shape:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise MaxboundsValueError("size", f"expected an integer >= 0 or a tuple of them, got {size!r}")
+    return tuple(int(n) for n in shape)
+
+
+class _LayerProduct:
+    r"""A product of independent per-layer factors :math:`G_1 \cdots G_L` (the common part of the laws)."""
+
+    side = "lower"
+
+    def __init__(self, net, side):
+        from ..architecture import Architecture
+        from ..layers.draw import as_serial
+
+        if side not in _SIDE_NAMES:
             raise MaxboundsValueError("side", f"expected 'lower' or 'upper', got {side!r}")
-        self.arch = arch
         self.side = side
-        self._law_name, self._law, self._mean_constant = _SIDES[side]
+        self.arch = net if isinstance(net, Architecture) else None
+        self.net = as_serial(net, "arch")
+        self._groups = layer_groups(self.net)
+        for _, first, _ in self._groups:
+            first.jacobian_log_mean(side)  # a kind without the law raises its NoLawError, naming the layer
 
-    def __repr__(self):
-        return f"JacobianBound({self.arch.describe()}, side={self.side!r})"
-
-    # the layers as (fan-in, width, rank, scale) with repeats grouped
-    def _hidden_layers(self):
-        a = self.arch
-        return [(a.widths[l - 1], a.widths[l], a.ranks[l - 1], a.c[l - 1]) for l in range(1, a.depth)]
+    def _describe(self) -> str:
+        return self.arch.describe() if self.arch is not None else self.net.describe()
 
     def log_moment(self, t) -> float:
-        r""":math:`\log E[B^t]` for real ``t >= 0``."""
+        r""":math:`\log E[B^t] = \sum_l \log E[G_l^t]` for real ``t >= 0``."""
         t = float(as_order(t))
         if t == 0:
             return 0.0
-        a = self.arch
-        total = t * math.log(a.c_out / a.widths[-2]) + float(chi2_log_moment(a.n_out, t))
-        for (fan_in, width, K, c), count in Counter(self._hidden_layers()).items():
-            layer = t * math.log(c / fan_in) + float(iid_sum_log_moment(self._law_name, K, width, t))
-            total += count * layer
-        return total
+        return float(sum(count * layer.jacobian_log_moment(self.side, t) for layer, _, count in self._groups))
 
     def moment(self, t) -> float:
         r""":math:`E[B^t]`; raises :class:`OutOfRangeError` outside the double range."""
         return exp_checked(self.log_moment(t), f"E[B^{float(t):g}]")
 
     def log_mean(self) -> float:
-        r"""Closed form :math:`\log\big((c_L n_L/n_0)\prod_l c_l\,C(K_l)\big)`, ``C = S`` or ``L``."""
-        a = self.arch
-        total = math.log(a.c_out * a.n_out / a.n_in)
-        for (K, c), count in Counter(zip(a.ranks, a.c)).items():
-            total += count * math.log(c * constant(self._mean_constant, K))
-        return total
+        r""":math:`\log E[B] = \sum_l \log E[G_l]` (each factor's closed form)."""
+        return float(sum(count * layer.jacobian_log_mean(self.side) for layer, _, count in self._groups))
 
     def mean(self) -> float:
         return exp_checked(self.log_mean(), "the mean")
@@ -111,15 +122,35 @@ class JacobianBound:
         return second - mean * mean
 
     def rvs(self, size=1, random_state=None) -> np.ndarray:
-        """Draw ``size`` samples of the bounding variable (each layer's sum drawn unit by unit)."""
+        """Samples of shape ``size`` (an int or any tuple): each layer's factor drawn in turn, layer 1 first."""
         rng = np.random.default_rng(random_state)
-        size = int(size)
-        a = self.arch
-        out = a.c_out / a.widths[-2] * rng.chisquare(a.n_out, size=size)
-        for fan_in, width, K, c in self._hidden_layers():
-            draws = self._law(K=K).rvs(size=(size, width), random_state=rng)
-            out = out * (c / fan_in) * draws.sum(axis=1)
-        return out
+        shape = _output_shape(size)
+        count = math.prod(shape)
+        out = np.ones(count)
+        for layer in self.net:
+            out = out * layer.jacobian_rvs(self.side, count, rng)
+        return out.reshape(shape)
+
+
+class JacobianBound(_LayerProduct):
+    r"""The lower (``side="lower"``) or upper (``side="upper"``) bounding variable of :math:`\|J_N(x)u\|^2`.
+
+    ``net`` is an :class:`~maxbounds.architecture.Architecture` (its maxout
+    network) or any :class:`~maxbounds.layers.Serial`; the variable is the
+    product of the layers' factors :meth:`~maxbounds.layers.Layer.jacobian_log_moment`,
+    so a kind without the law (a convolution, a pooling layer) raises its
+    :class:`~maxbounds.layers.NoLawError`, naming the layer, at construction.
+
+    Methods follow :mod:`scipy.stats`: :meth:`moment` (any real order
+    ``t >= 0``), :meth:`mean`, :meth:`var`, :meth:`rvs` (any ``size``, e.g.
+    ``(2, 3)``); ``log_`` variants return logarithms.
+    """
+
+    def __init__(self, net, side: str):
+        super().__init__(net, side)
+
+    def __repr__(self):
+        return f"JacobianBound({self._describe()}, side={self.side!r})"
 
 
 def jacobian_bounds(arch: Architecture) -> tuple[JacobianBound, JacobianBound]:
@@ -169,52 +200,37 @@ def _log_diff(log_a: float, log_b: float) -> float:
     return log_a + math.log1p(-math.exp(log_b - log_a))
 
 
-class ReLUJacobianLaw:
-    r"""Exact law of :math:`\|J_N(x)u\|^2` for a ReLU network with zero biases (any input).
+class ReLUJacobianLaw(_LayerProduct):
+    r"""Exact law of :math:`\|J_N(x)u\|^2` for a ReLU network with zero-mean symmetric biases (any input).
 
     .. math:: \|Ju\|^2 = \frac{c_L}{n_{L-1}}\chi^2_{n_L}\prod_{l=1}^{L-1}\frac{c_l}{n_{l-1}}\chi^2_{B_l},
               \qquad B_l \sim \mathrm{Binomial}(n_l, 1/2),
 
     each active unit passing its Gaussian row.  Mean :math:`(c_L n_L/n_0)\prod_l c_l/2`,
-    so :math:`c = 2` (He) preserves it.  The architecture's ranks are ignored.
+    so :math:`c = 2` (He) preserves it.  The product of the layers' exact
+    factors (:mod:`maxbounds.layers.leaky_relu`) over ``arch.network("relu")``
+    (``"leaky_relu"`` with ``slope > 0``; the architecture's ranks are
+    ignored), or over any :class:`~maxbounds.layers.Serial` whose layers all
+    have an exact law.  A layer without one (a convolution, a maxout layer of
+    rank ``K > 1``) raises :class:`~maxbounds.layers.NoLawError` naming it.
     """
 
-    def __init__(self, arch: Architecture):
-        self.arch = arch
+    def __init__(self, arch, slope: float = 0.0):
+        from ..architecture import Architecture
+        from ..layers import NoLawError
 
-    def log_moment(self, t) -> float:
-        from scipy import stats
+        net = arch
+        if isinstance(arch, Architecture):
+            if arch.conv is not None:
+                net = arch.network()  # its convolutional layers have no law: the check below names them
+            else:
+                net = arch.network("leaky_relu" if slope else "relu", slope=slope)
+        super().__init__(net, "lower")
+        self.arch = arch if isinstance(arch, Architecture) else None
+        for _, first, _ in self._groups:
+            if not first.jacobian_is_exact():
+                raise NoLawError(first, "the exact law of the Jacobian",
+                                 "its lower and upper factors differ (use JacobianBound)")
 
-        t = float(as_order(t))
-        if t == 0:
-            return 0.0
-        a = self.arch
-        total = t * math.log(a.c_out / a.widths[-2]) + float(chi2_log_moment(a.n_out, t))
-        for l in range(1, a.depth):
-            n = a.widths[l]
-            b = np.arange(1, n + 1)
-            log_terms = stats.binom.logpmf(b, n, 0.5) + chi2_log_moment(b, t)
-            total += t * math.log(a.c[l - 1] / a.widths[l - 1]) + float(np.logaddexp.reduce(log_terms))
-        return total
-
-    def moment(self, t) -> float:
-        return exp_checked(self.log_moment(t), f"E[B^{float(t):g}]")
-
-    def mean(self) -> float:
-        a = self.arch
-        return exp_checked(
-            math.log(a.c_out * a.n_out / a.n_in) + sum(math.log(c / 2) for c in a.c), "the mean"
-        )
-
-    def var(self) -> float:
-        return self.moment(2) - self.mean() ** 2
-
-    def rvs(self, size=1, random_state=None) -> np.ndarray:
-        rng = np.random.default_rng(random_state)
-        a = self.arch
-        out = a.c_out / a.widths[-2] * rng.chisquare(a.n_out, size=size)
-        for l in range(1, a.depth):
-            active = rng.binomial(a.widths[l], 0.5, size=size)
-            chi = np.where(active > 0, rng.chisquare(np.maximum(active, 1)), 0.0)
-            out = out * (a.c[l - 1] / a.widths[l - 1]) * chi
-        return out
+    def __repr__(self):
+        return f"ReLUJacobianLaw({self._describe()})"

@@ -88,7 +88,7 @@ class MaxoutDense(DenseLayer):
     def activation_gain(self) -> float:
         from ..constants import M
 
-        return float(M(self.K))
+        return 1.0 if self.K == 1 else float(M(self.K))  # K = 1: a standard normal, E[Z^2] = 1 exactly
 
     def chain_rank(self) -> int:
         return self.K
