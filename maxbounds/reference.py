@@ -184,7 +184,7 @@ def _layer_forward(layer, p, x):
         z = _conv(W, x, layer) + b[..., None, None]
         sel = np.argmax(z, axis=-3)
         out = np.take_along_axis(z, sel[..., None, :, :], axis=-3)[..., 0, :, :]
-        return out.reshape(out.shape[:-3] + (-1,)), sel.reshape(sel.shape[:-2] + (-1,))
+        return out.reshape(out.shape[:-3] + (-1,)), sel.reshape(sel.shape[:-3] + (-1,))
     z = np.einsum("...ikj,...j->...ik", W, x) + b
     if kind == "leaky_relu":
         z = z[..., 0]
