@@ -66,8 +66,9 @@ def add_parser(commands):
     parser.add_argument("--relu", action="store_true",
                         help="jacobian: also print the exact law of a ReLU network of the same widths and scales")
     parser.add_argument("--sweep", default=None, metavar="depth=2-10 | c=0.5,1,1/M",
-                        help="jacobian: a table of the bounds over depths (repeating the first hidden width, "
-                             "rank and scale) or over hidden-layer scales c")
+                        help="jacobian: a table of the bounds over depths or over hidden-layer scales c; a "
+                             "per-layer --widths/--rank/--c/--bias-var is used as given at its own depth and "
+                             "repeated at other depths only when constant (otherwise refused)")
     regions = parser.add_argument_group("regions", "options of 'bounds regions'")
     regions.add_argument("--box", default="-1,1", metavar="LO,HI",
                          help="regions: the cube [LO,HI]^n0 in which to bound the expected counts (default -1,1)")
@@ -132,35 +133,10 @@ def _rows(result: dict) -> list[dict]:
 
 
 def sweep_architectures(arch: Architecture, spec: str) -> tuple[str, list]:
-    """``[(value, Architecture), ...]`` for ``depth=2-10`` or ``c=0.5,1,1/M``."""
-    from .._validate import MaxboundsValueError
-    from ._parse import rank_list
+    """``(key, [(value, Architecture), ...])`` for ``depth=2-10`` or ``c=0.5,1,1/M`` (see laws.sweep)."""
+    from ..laws.sweep import parse_sweep
 
-    key, _, values = spec.partition("=")
-    key = key.strip()
-    if key == "depth":
-        try:
-            depths = rank_list(values)
-        except Exception:
-            raise MaxboundsValueError("sweep", f"expected depth=2-10 or depth=2,4,8, got {spec!r}") from None
-        if min(depths) < 2:
-            raise MaxboundsValueError("sweep", "a depth counts the output layer, so it must be >= 2")
-        if len(arch.widths) < 3:
-            raise MaxboundsValueError("sweep", "a depth sweep needs a hidden layer to repeat")
-        n0, n, nL = arch.widths[0], arch.widths[1], arch.widths[-1]
-        return "depth", [
-            (d, Architecture((n0, *[n] * (d - 1), nL), arch.ranks[0], arch.c[0], arch.c_out, arch.bias_var[0]))
-            for d in depths
-        ]
-    if key == "c":
-        items = [v.strip() for v in values.split(",") if v.strip()]
-        if not items:
-            raise MaxboundsValueError("sweep", f"expected c=0.5,1,1/M, got {spec!r}")
-        try:
-            return "c", [(item, arch.with_(c=item)) for item in items]
-        except MaxboundsValueError as error:
-            raise MaxboundsValueError("sweep", error.problem) from None
-    raise MaxboundsValueError("sweep", f"expected depth=... or c=..., got {spec!r}")
+    return parse_sweep(arch, spec)
 
 
 def sweep_rows(arch: Architecture, spec: str) -> list[dict]:

@@ -1,11 +1,15 @@
-"""``maxbounds init``: the weight scale c of an initialisation scheme and the weight std it implies."""
+"""``maxbounds init``: the weight scale c of an initialisation scheme and the weight std it implies.
+
+One layer (``--rank``, ``--fan-in``) or, with ``--widths``, every layer of an
+architecture (:func:`maxbounds.laws.init.init_network`).
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 
-from ..laws.init import SCHEMES, conv_fan_in, init_scale, weight_std
+from ..laws.init import SCHEMES, conv_fan_in, init_network, init_scale, weight_std
 from ..report import render
 from ._parse import positive_int
 
@@ -14,7 +18,15 @@ HELP = "Weight scale c (weights ~ N(0, c/fan_in)) and the standard deviation to 
 
 def add_parser(commands):
     parser = commands.add_parser("init", help=HELP, description=HELP)
-    parser.add_argument("--rank", "-K", type=positive_int, default=2, metavar="K", help="maxout rank (default 2)")
+    parser.add_argument("--rank", "-K", default="2", metavar="K",
+                        help="maxout rank (default 2); with --widths one per hidden layer allowed (3,5)")
+    parser.add_argument("--widths", default=None, metavar="N0,N1,...,NL",
+                        help="initialise every layer of this architecture (8x3 repeats a width); the output "
+                             "layer is linear, c = 1")
+    parser.add_argument("--activation", choices=("maxout", "relu", "leaky_relu"), default="maxout",
+                        help="with --widths: the hidden units (default maxout)")
+    parser.add_argument("--slope", type=float, default=0.01, metavar="A",
+                        help="with --activation leaky_relu: the slope a (default 0.01)")
     parser.add_argument("--scheme", choices=SCHEMES, default="maxout",
                         help="maxout: c=1/M; upper: 1/L; lower: 1/S; he: 2 (ReLU); fractional: preserve E||x||^s")
     parser.add_argument("--s", type=float, default=None, metavar="S", help="moment order for --scheme fractional, in (0, 2]")
@@ -32,17 +44,55 @@ def add_parser(commands):
 def run(args) -> int:
     from .._validate import MaxboundsValueError
 
+    if args.widths is not None:
+        return _run_network(args)
+    rank = _single_rank(args.rank)
     fan_in = args.fan_in
     if args.kernel_size is not None or args.in_channels is not None:
         if args.kernel_size is None or args.in_channels is None:
             raise MaxboundsValueError("kernel_size", "give both --kernel-size and --in-channels for a convolution")
         fan_in = conv_fan_in(args.kernel_size, args.in_channels)
-    c = init_scale(args.rank, args.scheme, s=args.s, fan_in=fan_in, width=args.width)
-    row = {"scheme": args.scheme, "K": args.rank, "c": c}
+    c = init_scale(rank, args.scheme, s=args.s, fan_in=fan_in, width=args.width)
+    row = {"scheme": args.scheme, "K": rank, "c": c}
     if fan_in is not None:
         row.update({"fan_in": fan_in, "weight_std": weight_std(c, fan_in)})
     if args.format == "json":
         sys.stdout.write(json.dumps(row, indent=2) + "\n")
     else:
         sys.stdout.write(render([row], "table") + "\n")
+    return 0
+
+
+def _single_rank(text):
+    from .._validate import MaxboundsValueError
+
+    try:
+        K = int(str(text).strip())
+    except ValueError:
+        raise MaxboundsValueError("rank", f"expected one integer >= 1 (per-layer ranks need --widths), "
+                                          f"got {text!r}") from None
+    if K < 1:
+        raise MaxboundsValueError("rank", f"must be an integer >= 1, got {K}")
+    return K
+
+
+def _run_network(args) -> int:
+    from .._validate import MaxboundsValueError
+    from ..architecture import Architecture
+
+    for option, value in (("fan_in", args.fan_in), ("width", args.width), ("kernel_size", args.kernel_size),
+                          ("in_channels", args.in_channels)):
+        if value is not None:
+            raise MaxboundsValueError(option, "is read from --widths; give one or the other")
+    arch = Architecture.parse(args.widths, args.rank)
+    slope = args.slope if args.activation == "leaky_relu" else 0.0
+    net = arch.network(args.activation, slope=slope)
+    result = init_network(net, args.scheme, s=args.s)
+    rows = result.rows()
+    if args.format == "json":
+        answer = {"scheme": args.scheme, "widths": list(arch.widths), "activation": args.activation,
+                  "layers": rows}
+        sys.stdout.write(json.dumps(answer, indent=2) + "\n")
+    else:
+        sys.stdout.write(render(rows, "table") + "\n")
     return 0

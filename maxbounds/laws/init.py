@@ -28,16 +28,28 @@ deviation to give a PyTorch, JAX or Keras initialiser is
 For a convolutional layer, fan-in is :math:`k^2 C_{\mathrm{in}}` (kernel
 ``k x k``, ``C_in`` input channels), and the number of units a fractional
 scheme sums over is the layer's output channels times its spatial size.
+
+Per network, :func:`init_network` gives every layer its scale from the
+layer's own initialiser (:meth:`maxbounds.layers.Layer.init_scale`): maxout
+layers (dense or convolutional) the scheme at their rank, leaky ReLU layers
+``he`` (:math:`c = 2/(1+a^2)`), and every linear layer, the output included,
+:math:`c = 1` (its output variance is then the mean square of its input).
+A scheme a layer kind does not have raises its
+:class:`~maxbounds.layers.NoLawError`, naming the layer; pooling layers have
+no parameters and are passed through.  :func:`init_scale` is the same rule
+for one maxout layer of rank ``K``.
 """
 
 from __future__ import annotations
 
 import math
 
+import dataclasses
+
 from .._validate import MaxboundsValueError, as_rank
 from ..constants import L, M, S
 
-__all__ = ["SCHEMES", "init_scale", "weight_std", "conv_fan_in"]
+__all__ = ["SCHEMES", "init_scale", "weight_std", "conv_fan_in", "init_network", "LayerInit", "NetworkInit"]
 
 SCHEMES = ("maxout", "upper", "lower", "he", "fractional")
 
@@ -92,3 +104,81 @@ def _positive_int(value, name, required=False):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise MaxboundsValueError(name, f"must be an integer >= 1, got {value!r}")
     return value
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerInit:
+    """One layer's initialisation: its position, kind, fan-in, scale ``c`` and weight std ``sqrt(c/fan_in)``.
+
+    ``c`` and ``weight_std`` are ``None`` for a layer without parameters (max-pooling).
+    """
+
+    index: int
+    label: str
+    fan_in: int
+    c: "float | None"
+    weight_std: "float | None"
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkInit:
+    """The answer of :func:`init_network`: the scheme, a :class:`LayerInit` per layer, the network."""
+
+    scheme: str
+    layers: tuple
+    network: object
+
+    @property
+    def c(self) -> tuple:
+        """The scales ``c_1, ..., c_L`` (``None`` for a pooling layer)."""
+        return tuple(layer.c for layer in self.layers)
+
+    @property
+    def weight_std(self) -> tuple:
+        """The weight standard deviations ``sqrt(c_l / fan_in_l)``."""
+        return tuple(layer.weight_std for layer in self.layers)
+
+    def rows(self) -> list:
+        return [layer.as_dict() for layer in self.layers]
+
+
+def init_network(net, scheme: str = "maxout", s: float | None = None) -> NetworkInit:
+    """Initialise every layer of ``net`` (an Architecture or a :class:`~maxbounds.layers.Serial`).
+
+    Hidden layers take the scale of ``scheme`` from their own initialiser;
+    linear layers (the output) take ``c = 1``; ``fractional`` (with ``s`` in
+    ``(0, 2]``) is the fractional scale of each maxout layer at its fan-in and
+    width.  The initialised network has these scales as numbers.
+    """
+    from ..layers import Serial
+    from ..layers.draw import as_serial
+
+    if scheme not in SCHEMES:
+        raise MaxboundsValueError("scheme", f"expected one of {', '.join(SCHEMES)}, got {scheme!r}")
+    serial = as_serial(net, "net")
+    rows, layers = [], []
+    for layer in serial:
+        if not layer.has_parameters:
+            rows.append(LayerInit(layer.index, layer.label, layer.fan_in, None, None))
+            layers.append(layer)
+            continue
+        c = _layer_scale(layer, scheme, s)
+        rows.append(LayerInit(layer.index, layer.label, layer.fan_in, c, math.sqrt(c / layer.fan_in)))
+        layers.append(layer.replace(c=c))
+    return NetworkInit(scheme, tuple(rows), Serial(tuple(layers)))
+
+
+def _layer_scale(layer, scheme, s):
+    """``c`` of one layer: ``1`` if linear, the fractional scale of a maxout layer, or its initialiser."""
+    from ..layers import NoLawError
+
+    if layer.kind == "linear":
+        return layer.init_scale("output")
+    if scheme == "fractional":
+        if layer.kind not in ("maxout", "maxout_conv"):
+            raise NoLawError(layer, "the initialisation 'fractional'", "it is derived for maxout units")
+        return init_scale(layer.rank, "fractional", s=s, fan_in=layer.fan_in, width=layer.width)
+    return layer.init_scale(scheme)

@@ -122,7 +122,7 @@ class _LayerProduct:
         return second - mean * mean
 
     def rvs(self, size=1, random_state=None) -> np.ndarray:
-        """Samples of shape ``size`` (an int or any tuple): each layer's factor drawn in turn, layer 1 first."""
+        """Samples of shape ``size`` (an int or any tuple); each layer's factor is drawn in turn."""
         rng = np.random.default_rng(random_state)
         shape = _output_shape(size)
         count = math.prod(shape)

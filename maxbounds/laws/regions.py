@@ -54,7 +54,7 @@ from .sums import chi2_log_moment, iid_sum_log_moment
 
 __all__ = [
     "c_bias", "layer_c_bias", "log_grad_moment_bound", "c_grad_bound", "c_grad_estimate", "GradEstimate",
-    "DensityBound", "RegionBounds", "region_bounds", "asymptotic_forms", "symbolic_bounds",
+    "DensityBound", "RegionBounds", "region_bounds", "default_points", "asymptotic_forms", "symbolic_bounds",
 ]
 
 
@@ -417,9 +417,11 @@ def region_bounds(arch: Architecture, *, c_grad="analytic", order=None, points=N
     ----------
     c_grad : {"analytic", "simulated"} or float
         ``"analytic"``: :func:`c_grad_bound` (a bound); ``"simulated"``:
-        :func:`c_grad_estimate` at ``points`` (default: a grid of at most 125
-        points in ``box``) from ``networks`` networks of ``seed`` (an
-        estimate); a number: used as :math:`C_{\mathrm{grad}}` everywhere.
+        :func:`c_grad_estimate` at ``points`` (default: :func:`default_points`
+        of ``box`` and ``seed``, a grid of at most 125 points or, for
+        ``n0 = 5`` and ``n0 >= 7``, 125 uniform points drawn from ``seed``)
+        from ``networks`` networks of ``seed`` (an estimate); a number: used
+        as :math:`C_{\mathrm{grad}}` everywhere.
     order : float, optional
         The moment order :math:`t` of :math:`C_{\mathrm{grad}}` (default
         :math:`n_0`).
@@ -446,7 +448,7 @@ def region_bounds(arch: Architecture, *, c_grad="analytic", order=None, points=N
 
         method = "simulated"
         _box(*box)
-        x = _default_points(n0, box) if points is None else points
+        x = default_points(n0, box, seed=seed) if points is None else points
         moments = feature_gradient_moments(arch, x, networks, seed, orders=sorted({t, 1.0}))
         hidden, with_out = _grad_estimate(moments[t], False), _grad_estimate(moments[t], True)
         cg, cg_out, stderr = hidden.value, with_out.value, hidden.stderr
@@ -467,11 +469,20 @@ def region_bounds(arch: Architecture, *, c_grad="analytic", order=None, points=N
                         breakpoints, stderr)
 
 
-def _default_points(n0, box, per_axis=None):
+def default_points(n0, box=(-1.0, 1.0), *, seed: int = 0, per_axis=None) -> np.ndarray:
+    r"""The points at which ``c_grad="simulated"`` estimates :math:`\sup_x E\|\nabla\zeta\|^t` by default.
+
+    A grid of ``p`` points per axis, ``p = max(2, min(9, round(125**(1/n0))))``,
+    when it has at most 125 points; otherwise (``n0 = 5`` and ``n0 >= 7``) 125
+    points drawn uniformly in the box by ``numpy.random.default_rng(seed)``,
+    so the same seed gives the same points and another seed other points.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise MaxboundsValueError("seed", f"expected an integer >= 0, got {seed!r}")
     lo, hi = _box(*box)
     per_axis = per_axis or max(2, min(9, int(round(125 ** (1 / n0)))))
     if per_axis**n0 > 125:
-        rng = np.random.default_rng(0)
+        rng = np.random.default_rng(int(seed))
         return rng.uniform(lo, hi, size=(125, n0))
     axes = np.meshgrid(*[np.linspace(lo, hi, per_axis)] * n0, indexing="ij")
     return np.stack([a.ravel() for a in axes], axis=1)
