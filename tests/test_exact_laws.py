@@ -1,4 +1,4 @@
-"""The exact laws of MATH.md section 3: the Gram chain, its explicit-weight reference, exact moments.
+"""The exact laws of MATH.md section 3: the Gram chain against explicit networks (the NumPy reference), exact moments.
 
 Statistical tests use fixed seeds, so each run gives the same verdict.  Their
 thresholds are chosen so that, were the seeds drawn at random, a correct
@@ -21,6 +21,7 @@ import pytest
 from scipy import special, stats
 
 from maxbounds import MaxboundsValueError
+from maxbounds import reference
 from maxbounds.architecture import Architecture
 from maxbounds.constants import M as M_of
 from maxbounds.constants import OutOfRangeError, gaussian_max_moment
@@ -29,7 +30,6 @@ from maxbounds.laws.exact import (
     activation_length_mean_var,
     activation_length_moments,
     expected_jacobian_gain,
-    explicit_jacobian_samples,
     gram_chain_samples,
     gram_step,
     layer_correlation,
@@ -50,10 +50,30 @@ X4 = np.array([0.5, -1.0, 2.0, 0.0])
 U4 = np.array([1.0, 1.0, 0.0, -1.0])
 
 
+class _Networks:
+    """The chain's quantities from explicit networks: :func:`maxbounds.reference.samples` (its own NumPy draw).
+
+    ``u`` is normalised as the chain normalises it; ``rho_l`` follows from the state at ``l - 1``.
+    """
+
+    def __init__(self, arch, x, u, samples, rng):
+        u = np.asarray(u, float) / np.linalg.norm(u)
+        r = reference.samples(arch.network(), x, u, samples, rng)
+        self.samples = samples
+        self.sq_norm_x, self.sq_norm_u, self.cos = r.sq_norm_x, r.sq_norm_u, r.cos
+        self.jacobian_sq_norm = r.jacobian_sq_norm
+        self.dot = r.cos * np.sqrt(r.sq_norm_x * r.sq_norm_u)
+        self.rho = np.full_like(self.dot, np.nan)
+        for layer in range(1, arch.depth + 1):
+            self.rho[layer] = layer_correlation(arch, layer, self.sq_norm_x[layer - 1], self.sq_norm_u[layer - 1],
+                                                self.dot[layer - 1])
+        self.abs_cos_gamma = np.abs(self.rho)
+
+
 @pytest.fixture(scope="module")
 def base_samples():
     chain = gram_chain_samples(BASE, X, U, 20000, np.random.default_rng(11))
-    explicit = explicit_jacobian_samples(BASE, X, U, 20000, np.random.default_rng(12))
+    explicit = _Networks(BASE, X, U, 20000, np.random.default_rng(12))
     return chain, explicit
 
 
@@ -95,7 +115,7 @@ def test_chain_and_explicit_networks_agree_in_law(base_samples):
 ])
 def test_chain_and_explicit_agree_for_other_networks(arch, x, u):
     chain = gram_chain_samples(arch, x, u, 5000, np.random.default_rng(21))
-    explicit = explicit_jacobian_samples(arch, x, u, 5000, np.random.default_rng(22))
+    explicit = _Networks(arch, x, u, 5000, np.random.default_rng(22))
     L = arch.depth
     p_jac = stats.ks_2samp(chain.jacobian_sq_norm, explicit.jacobian_sq_norm).pvalue
     p_x = stats.ks_2samp(chain.sq_norm_x[L - 1], explicit.sq_norm_x[L - 1]).pvalue
@@ -243,7 +263,7 @@ def test_linear_network_jacobian_is_a_product_of_chi_squares(bias):
     rng = np.random.default_rng(32)
     direct = math.prod(a * rng.chisquare(n, 20000) for a, n in factors)
     assert stats.ks_2samp(jac, direct).pvalue > KS_P
-    explicit = explicit_jacobian_samples(arch, X, U, 3000, np.random.default_rng(33))
+    explicit = _Networks(arch, X, U, 3000, np.random.default_rng(33))
     assert stats.ks_2samp(explicit.jacobian_sq_norm, direct).pvalue > KS_P
 
 
@@ -253,7 +273,7 @@ def test_one_layer_gain_matches_simulation():
     gain = expected_jacobian_gain(arch, 1, rho)
     M = M_of(4)
     assert gain == pytest.approx(1.1 * 40 / 3 * (1 + rho**2 * (M - 1)), rel=1e-14)
-    for s in (gram_chain_samples(arch, X, U, 20000, 41), explicit_jacobian_samples(arch, X, U, 5000, 42)):
+    for s in (gram_chain_samples(arch, X, U, 20000, 41), _Networks(arch, X, U, 5000, 42)):
         values = s.sq_norm_u[1]
         assert abs(_z(values.mean(), gain, values.std(ddof=1) / math.sqrt(values.size))) < Z_MAX
     # the output layer is linear: gain c_L n_L / n_{L-1} whatever rho
@@ -281,14 +301,16 @@ def test_wide_limit_correlation_map():
 # ---------------------------------------------------------------------------
 # deterministic identities
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("sampler", [gram_chain_samples, explicit_jacobian_samples])
+@pytest.mark.parametrize("sampler", [gram_chain_samples, _Networks])
 def test_direction_of_the_input_without_bias_follows_the_activations(sampler):
     # zero bias makes each layer positively homogeneous, so J(x) x = x_L exactly
     arch = BASE.with_(bias_var=0.0)
     s = sampler(arch, X, X, 200, np.random.default_rng(61))
     assert np.allclose(s.sq_norm_u, s.sq_norm_x / (X @ X), rtol=1e-10)
-    assert np.allclose(s.cos, 1.0, atol=1e-12) and np.all(s.sin_sq < 1e-20)
+    assert np.allclose(s.cos, 1.0, atol=1e-12)
     assert np.allclose(s.rho[1:], 1.0, atol=1e-12)
+    if sampler is gram_chain_samples:
+        assert np.all(s.sin_sq < 1e-20)
 
 
 def test_homogeneity_and_normalisation_of_u():
@@ -308,17 +330,19 @@ def test_reproducible_and_recording_does_not_change_the_stream():
     assert np.array_equal(a.log_sq_norm_u, b.log_sq_norm_u) and np.array_equal(a.cos, b.cos)
     assert c.layers == (2, 4) and np.array_equal(c.log_sq_norm_x, a.log_sq_norm_x[[2, 4]])
     assert not np.array_equal(a.log_sq_norm_u[-1], d.log_sq_norm_u[-1])
-    e = explicit_jacobian_samples(MIXED, X4, U4, 50, 9)
-    f = explicit_jacobian_samples(MIXED, X4, U4, 50, 9)
-    assert np.array_equal(e.log_sq_norm_u, f.log_sq_norm_u)
+    e = _Networks(MIXED, X4, U4, 50, 9)
+    f = _Networks(MIXED, X4, U4, 50, np.random.default_rng(9))
+    assert np.array_equal(e.sq_norm_u, f.sq_norm_u)
 
 
 def test_state_invariants(base_samples):
+    chain, explicit = base_samples
+    assert np.allclose(chain.cos**2 + chain.sin_sq, 1.0, atol=1e-13)
+    assert np.all((chain.sin_sq >= 0) & (chain.sin_sq <= 1))
+    assert np.allclose(chain.rho[1:] ** 2 + chain.one_minus_rho_sq[1:], 1.0, atol=1e-13)
     for s in base_samples:
-        assert np.allclose(s.cos**2 + s.sin_sq, 1.0, atol=1e-13)
-        assert np.all(np.abs(s.cos) <= 1) and np.all((s.sin_sq >= 0) & (s.sin_sq <= 1))
+        assert np.all(np.abs(s.cos) <= 1)
         assert np.all(np.isnan(s.rho[0]))
-        assert np.allclose(s.rho[1:] ** 2 + s.one_minus_rho_sq[1:], 1.0, atol=1e-13)
         assert np.array_equal(s.jacobian_sq_norm, s.sq_norm_u[-1])
         dot = s.dot
         assert np.all(dot**2 <= s.sq_norm_x * s.sq_norm_u * (1 + 1e-12))
@@ -368,7 +392,7 @@ def test_gram_step_is_pure_and_matches_the_per_unit_formulas():
     (lambda: gram_chain_samples(BASE, X, U, 10, rng="seed"), "rng"),
     (lambda: gram_chain_samples(BASE, X, U, 10, layers=[5]), "layers"),
     (lambda: gram_chain_samples(BASE, X, U, 10, layers=[]), "layers"),
-    (lambda: explicit_jacobian_samples((3, 8, 2), X, U, 10), "arch"),
+    (lambda: reference.samples((3, 8, 2), X, U, 10), "net"),
     (lambda: activation_length_moments(BASE, X, order=17), "order"),
     (lambda: activation_length_mean_var(BASE, [[1.0, 2.0, 3.0]]), "x"),
     (lambda: expected_jacobian_gain(BASE, 1, 1.5), "rho"),

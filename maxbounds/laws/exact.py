@@ -32,8 +32,6 @@ What this module offers:
 
 * :func:`gram_chain_samples`: samples of the chain, :math:`O(n_l)` work per
   layer and sample, carried in log-space so that no depth overflows;
-* :func:`explicit_jacobian_samples`: the same quantities from networks with
-  explicitly drawn weights (a slow reference, for validation);
 * :func:`activation_length_moments`, :func:`activation_length_mean_var`:
   exact integer moments of :math:`\lVert x_l\rVert^2` by recursion, in
   log-space;
@@ -74,7 +72,6 @@ from .sums import iid_sum_log_moment
 __all__ = [
     "GramChainSamples",
     "gram_chain_samples",
-    "explicit_jacobian_samples",
     "gram_step",
     "layer_correlation",
     "expected_jacobian_gain",
@@ -92,8 +89,6 @@ MAX_LENGTH_ORDER = MAX_ORDER // 2
 MAX_SAMPLES = 10**9
 #: Random numbers drawn per chunk of samples (bounds the working memory).
 _CHUNK_DRAWS = 2**16
-#: Weight entries drawn per chunk by the explicit sampler.
-_CHUNK_WEIGHTS = 2**22
 
 _LOG_MAX = math.log(np.finfo(float).max)
 _LOG_TINY = math.log(np.finfo(float).tiny)
@@ -311,13 +306,16 @@ def _layer_constants(arch, layer):
 
 
 def _activation_gain(arch, layer):
-    """:math:`M(K_l) = E[\\phi(Z)^2]` of weight layer ``layer`` (:meth:`~maxbounds.layers.Layer.activation_gain`)."""
+    """:math:`M(K_l) = E[\\phi(Z)^2]` of weight layer ``layer`` (the layer's ``activation_gain``)."""
     return _chain_constants(arch)[layer - 1][5]
 
 
 @lru_cache(maxsize=16)
 def _chain_constants(arch):
-    """Per weight layer ``(fan_in, width, chain rank, scale, bias variance, activation gain)`` (repeats computed once)."""
+    """Per weight layer ``(fan_in, width, chain rank, scale, bias variance, activation gain)``.
+
+    Equal layers are evaluated once; the answer is cached per architecture.
+    """
     from ..layers.draw import as_serial
 
     rows, seen = [], {}
@@ -396,49 +394,6 @@ def gram_chain_samples(arch, x, u, samples, rng=None, *, layers=None) -> GramCha
             *state, rho, r2 = gram_step(*state, math.log(c / n_prev), _log(beta), A, g, chi)
             _store(out, record, layer, cols, state, rho, r2)
     return GramChainSamples(arch, layers, *out, method="chain")
-
-
-def explicit_jacobian_samples(arch, x, u, samples, rng=None, *, layers=None) -> GramChainSamples:
-    r"""The quantities of :func:`gram_chain_samples` from explicitly drawn networks.
-
-    For each sample, draws every weight :math:`W_{l,i,k,j}\sim N(0, c_l/n_{l-1})`
-    and bias :math:`b_{l,i,k}\sim N(0,\beta_l)`, forwards :math:`x`, selects
-    :math:`k^* = \arg\max_k \zeta_{l,i,k}` (the first piece on ties) and
-    multiplies :math:`u` by the rows :math:`W_{l,i,k^*}`.  Costs
-    :math:`O(K_l n_l n_{l-1})` per layer and sample: a reference for tests,
-    not a production sampler.  Squared norms are logged as in
-    :class:`GramChainSamples`, but the vectors themselves are held in double
-    precision, so a very deep network with growing or vanishing activations
-    overflows here (not in the chain).
-
-    Parameters are those of :func:`gram_chain_samples`.
-    """
-    arch, x, u, samples, rng, layers = _check_sampler_args(arch, x, u, samples, rng, layers)
-    L = arch.depth
-    record = {layer: j for j, layer in enumerate(layers)}
-    out = _empty_record(len(layers), samples)
-    consts = [_layer_constants(arch, layer) for layer in range(1, L + 1)]
-    per_sample = max(n * K * n_prev for n_prev, n, K, _, _ in consts)
-    chunk = max(1, min(samples, _CHUNK_WEIGHTS // per_sample))
-    for start in range(0, samples, chunk):
-        size = min(chunk, samples - start)
-        cols = slice(start, start + size)
-        xs = np.broadcast_to(x, (size, x.size)).copy()
-        vs = np.broadcast_to(u, (size, u.size)).copy()
-        state = _vector_state(xs, vs)
-        _store(out, record, 0, cols, state, None, None)
-        for layer, (n_prev, n, K, c, beta) in enumerate(consts, start=1):
-            rho, r2, _ = _correlation(*state, math.log(c / n_prev), _log(beta))
-            W = rng.standard_normal((size, n, K, n_prev)) * math.sqrt(c / n_prev)
-            b = rng.standard_normal((size, n, K)) * math.sqrt(beta)
-            zeta = np.einsum("snkj,sj->snk", W, xs) + b
-            wv = np.einsum("snkj,sj->snk", W, vs)
-            k_star = np.argmax(zeta, axis=2)[..., None]
-            xs = np.take_along_axis(zeta, k_star, axis=2)[..., 0]
-            vs = np.take_along_axis(wv, k_star, axis=2)[..., 0]
-            state = _vector_state(xs, vs)
-            _store(out, record, layer, cols, state, rho, r2)
-    return GramChainSamples(arch, layers, *out, method="explicit")
 
 
 def _vector_state(xs, vs):
@@ -805,9 +760,10 @@ def _span(layers):
 
 
 def _check_arch(arch, serial=False):
-    """An Architecture (or, with ``serial``, a :class:`~maxbounds.layers.Serial`) whose layers all have a Gram-chain step.
+    """An Architecture (or, with ``serial``, a :class:`~maxbounds.layers.Serial`) with a Gram chain.
 
-    A layer kind without one (a convolution, leaky ReLU) raises its :class:`~maxbounds.layers.NoLawError`.
+    Every layer must have a Gram-chain step: a layer kind without one (a convolution, leaky
+    ReLU) raises its :class:`~maxbounds.layers.NoLawError`.
     """
     from ..layers import Serial
 
