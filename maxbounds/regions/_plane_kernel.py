@@ -281,11 +281,14 @@ def new_lists():
     return List.empty_list(_POLY), List.empty_list(_PATTERN), List.empty_list(_POLY)
 
 
-@numba.njit(cache=True, parallel=True)
-def random_counts(widths, ranks, weight_sd, bias_sd, w_off, b_off, A0, box_poly, min_area, out_rows,
-                  networks, seed, first, regions, pieces, boundary_length):
-    """Regions and boundary pieces of networks ``first .. first + networks - 1`` of ``seed``, in parallel."""
-    for s in numba.prange(networks):
+@numba.njit(cache=True, nogil=True)
+def random_counts(start, stop, widths, ranks, weight_sd, bias_sd, w_off, b_off, A0, box_poly, min_area, out_rows,
+                  seed, first, regions, pieces, boundary_length):
+    """Regions and boundary pieces of networks ``first + start .. first + stop - 1`` of ``seed``.
+
+    Run with :func:`maxbounds._parallel.run_chunks` (threads; no parfor compile).
+    """
+    for s in range(start, stop):
         weights, biases = _one_network(widths, ranks, weight_sd, bias_sd, w_off, b_off, seed, np.uint64(first + s))
         polygons, patterns, segments = new_lists()
         r, p, length = partition(widths, ranks, w_off, b_off, weights, biases, A0, box_poly, min_area, False,

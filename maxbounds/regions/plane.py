@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._parallel import run_chunks
+
 from .._validate import MaxboundsValueError, as_vector
 from ..architecture import Architecture
 from ..simulate.chain import check_count, check_first, check_seed
@@ -191,9 +193,9 @@ def plane_region_samples(arch: Architecture, box=(-1.0, 1.0), networks: int = 1,
             regions[s], pieces[s], length[s] = _run(Network.random(arch, seed, first + s, relu=True), sl, False)[:3]
     else:
         widths, ranks, weight_sd, bias_sd, w_off, b_off = _layout(arch)
-        _plane_kernel.random_counts(widths, ranks, weight_sd, bias_sd, w_off, b_off, sl.affine(), sl.corners(),
-                                    MIN_AREA * sl.area, out_rows, networks, np.uint64(seed), first, regions,
-                                    pieces, length)
+        run_chunks(_plane_kernel.random_counts, networks, widths, ranks, weight_sd, bias_sd, w_off, b_off,
+                   sl.affine(), sl.corners(), MIN_AREA * sl.area, out_rows, np.uint64(seed), first, regions,
+                   pieces, length)
     if not np.all(np.isfinite(length)):
         raise MaxboundsValueError("box", "non-finite boundary length: the box is too large for double precision")
     return PlaneCounts(arch, sl, seed, regions, pieces, length)

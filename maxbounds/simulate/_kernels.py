@@ -10,8 +10,8 @@ Random streams
 Sample ``s`` of a call with seed ``seed`` reads its own xoshiro256** stream,
 whose 256-bit state is filled by splitmix64 started from
 ``mix(mix(seed) ^ mix(s + GOLDEN))``.  A sample's numbers therefore depend
-only on ``(seed, s)``: neither on the other samples nor on how ``prange``
-splits the loop over threads, so results are identical bit for bit whatever
+only on ``(seed, s)``: neither on the other samples nor on how
+:func:`maxbounds._parallel.run_chunks` splits the loop over threads, so results are identical bit for bit whatever
 the thread count.  NumPy's and Numba's global generators are never used.
 """
 
@@ -106,8 +106,8 @@ def gram_step(log_xx, log_vv, cos, sin_sq, log_scale, log_beta, A, g, chi):
     return new_log_xx, new_log_vv, new_cos, new_sin_sq, rho, r2
 
 
-@numba.njit(cache=True, parallel=True)
-def chain_kernel(state0, widths, ranks, log_scale, log_beta, samples, seed, first, record_all, out):
+@_jit
+def chain_kernel(start, stop, state0, widths, ranks, log_scale, log_beta, seed, first, record_all, out):
     """Fill ``out[0..5]`` (log|x|^2, log|u|^2, cos, sin^2, rho, 1-rho^2; rows = layers) for ``samples`` samples.
 
     ``state0`` is the input's ``(log|x|^2, log|u|^2, cos, sin^2)``; ``widths``
@@ -116,7 +116,7 @@ def chain_kernel(state0, widths, ranks, log_scale, log_beta, samples, seed, firs
     in row 0.  Sample ``s`` uses stream ``(seed, first + s)``.
     """
     L = ranks.shape[0]
-    for s in numba.prange(samples):
+    for s in range(start, stop):  # samples start..stop-1 (run_chunks)
         rng = np.empty(4, dtype=np.uint64)
         seed_stream(rng, seed, np.uint64(first + s))
         log_xx, log_vv, cos, sin_sq = state0[0], state0[1], state0[2], state0[3]
@@ -169,8 +169,9 @@ def log_sq_norm(x):
     return math.log(total) if total > 0.0 else -math.inf
 
 
-@numba.njit(cache=True, parallel=True)
-def explicit_kernel(x0, u0, ispec, fspec, n_params, n_select, width_max, samples, seed, first, record_all, out):
+@_jit
+def explicit_kernel(start, stop, x0, u0, ispec, fspec, n_params, n_select, width_max, seed, first, record_all,
+                    out):
     """The explicit-network sampler: as :func:`chain_kernel`, with each sample a freshly drawn network.
 
     Sample ``s`` is network ``first + s`` of ``seed``, drawn by
@@ -181,7 +182,7 @@ def explicit_kernel(x0, u0, ispec, fspec, n_params, n_select, width_max, samples
     variance (meaningful for dense layers).
     """
     L = ispec.shape[0]
-    for s in numba.prange(samples):
+    for s in range(start, stop):  # samples start..stop-1 (run_chunks)
         rng = np.empty(4, dtype=np.uint64)
         seed_stream(rng, seed, np.uint64(first + s))
         params = np.empty(n_params)
@@ -218,8 +219,8 @@ def _log_sq(sd):
     return 2.0 * math.log(sd) if sd > 0.0 else -math.inf
 
 
-@numba.njit(cache=True, parallel=True)
-def explicit_many_kernel(X0, U0, ispec, fspec, n_params, n_select, width_max, samples, seed, out):
+@_jit
+def explicit_many_kernel(start, stop, X0, U0, ispec, fspec, n_params, n_select, width_max, seed, out):
     """Push the ``m`` rows of ``X0`` (directions ``U0``, same shape) through each sample's network.
 
     Writes ``out[0, s, t] = log|J_N(x_t) u_t|^2`` and
@@ -229,7 +230,7 @@ def explicit_many_kernel(X0, U0, ispec, fspec, n_params, n_select, width_max, sa
     """
     L = ispec.shape[0]
     m = X0.shape[0]
-    for s in numba.prange(samples):
+    for s in range(start, stop):  # samples start..stop-1 (run_chunks)
         rng = np.empty(4, dtype=np.uint64)
         seed_stream(rng, seed, np.uint64(s))
         params = np.empty(n_params)

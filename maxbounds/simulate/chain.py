@@ -18,6 +18,7 @@ import numbers
 
 import numpy as np
 
+from .._parallel import run_chunks
 from .._validate import MaxboundsValueError, as_vector
 from ..architecture import Architecture
 from ..laws.exact import GramChainSamples
@@ -64,7 +65,8 @@ def chain_samples(arch, x, u, samples, seed, *, per_layer=False, first_sample=0)
     state0 = np.array(_initial_state(x, u))
     rows = arch.depth + 1 if per_layer else 1
     out = np.empty((6, rows, samples))
-    _kernels.chain_kernel(state0, widths, ranks, log_scale, log_beta, samples, np.uint64(seed), first, per_layer, out)
+    run_chunks(_kernels.chain_kernel, samples, state0, widths, ranks, log_scale, log_beta, np.uint64(seed), first,
+               per_layer, out)
     return _result(arch, out, per_layer, "numba-chain")
 
 

@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from .._parallel import run_chunks
 from .._validate import MaxboundsValueError, as_real_array
 from ..architecture import Architecture
 from ..laws.exact import GramChainSamples, _exp_checked
@@ -59,8 +60,8 @@ def explicit_samples(arch, x, u, samples, seed, *, activation="maxout", per_laye
     plan = arch.network(activation).plan()
     rows = arch.depth + 1 if per_layer else 1
     out = np.empty((6, rows, samples))
-    _kernels.explicit_kernel(x, u, plan.ispec, plan.fspec, plan.n_params, plan.n_select, plan.width_max, samples,
-                             np.uint64(seed), check_first(first_sample, samples), per_layer, out)
+    run_chunks(_kernels.explicit_kernel, samples, x, u, plan.ispec, plan.fspec, plan.n_params, plan.n_select,
+               plan.width_max, np.uint64(seed), check_first(first_sample, samples), per_layer, out)
     return _result(arch, out, per_layer, "numba-explicit-relu" if relu else "numba-explicit")
 
 
@@ -129,8 +130,8 @@ def explicit_samples_many(arch, X, U, samples, seed, *, activation="maxout", hid
     U = _unit_rows(U)
     plan = arch.network(activation).plan()
     out = np.empty((2, samples, m))
-    _kernels.explicit_many_kernel(X, U, plan.ispec, plan.fspec, plan.n_params, plan.n_select, plan.width_max,
-                                  samples, np.uint64(seed), out)
+    run_chunks(_kernels.explicit_many_kernel, samples, X, U, plan.ispec, plan.fspec, plan.n_params, plan.n_select,
+               plan.width_max, np.uint64(seed), out)
     jac = _exp_checked(out[0], "||J u||^2", "a smaller network or scale")
     if not hidden_sq_norm:
         return jac
