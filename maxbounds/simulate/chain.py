@@ -141,7 +141,13 @@ def check_count(count, name: str = "samples") -> int:
 
 
 def check_seed(seed, name: str = "seed") -> int:
-    """Check a seed (or a network index): an integer in ``0..2**64-1``."""
+    """Check a seed (or a network index): an integer in ``0..2**64-1``.
+
+    A seed may also be a NumPy ``Generator``: the seed is then one 64-bit draw from it, so that code
+    holding a ``Generator`` passes it to every sampler the same way (a network index must be an integer).
+    """
+    if name == "seed" and isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**64, dtype=np.uint64))
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= _MAX_SEED:
         raise MaxboundsValueError(name, f"must be an integer in 0..2**64-1, got {seed!r}")
     return int(seed)
