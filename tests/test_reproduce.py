@@ -30,9 +30,7 @@ from maxbounds.reproduce import (
     max_moment,
     reproduce,
 )
-from maxbounds.reproduce import _gradient_entries as entries
 from maxbounds.simulate import gradient_samples
-from maxbounds.simulate.conv import conv_forward, network_weights
 
 
 def _z(estimate, reference, stderr):
@@ -67,55 +65,15 @@ def test_gradient_means_respect_the_bounds(fc_data):
         assert np.all(above <= Z_TOLERANCE), (curve["label"], above)
 
 
-def test_numpy_entries_agree_with_the_numba_gradient_sampler():
-    # two independent implementations of the same mean (independent streams): 1 comparison
+def test_figure_entries_are_those_of_the_numba_gradient_sampler():
+    """The figure's entries (NumPy reference on the Numba networks) sum to gradient_samples' layer sums."""
     arch = Architecture((2, 2, 2, 2, 1), ranks=5, c=1.0, c_out=1.0, bias_var=0.0)
     x = np.array([0.6, -0.8])
-    g = gradient_samples(arch, x, 20_000, seed=11)
-    counts = np.array(arch.widths[1:]) * np.array(arch.widths[:-1])
-    numba_mean = g.weight_layer_sum.sum(axis=1) / counts.sum()
-    e = entries.fc_entries(2, 3, 5, 1.0, x, 20_000, np.random.default_rng(12))
-    assert e.shape == (20_000, counts.sum())
-    numpy_mean = e.mean(axis=1)
-    se = math.hypot(numba_mean.std(ddof=1), numpy_mean.std(ddof=1)) / math.sqrt(20_000)
-    assert abs(numba_mean.mean() - numpy_mean.mean()) / se <= Z_TOLERANCE
-
-
-def test_conv_gradients_match_finite_differences():
-    """The network is piecewise linear, so a central difference that stays on one piece is exact."""
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal((3, 4, 4))
-    weights = [rng.standard_normal((1, 2, 5, 3, 3, 3)), rng.standard_normal((1, 2, 5, 2, 3, 3))]
-    w_out = rng.standard_normal((1, 2 * 16))
-    _, grads, grad_out = entries.conv_forward_backward(weights, w_out, x)
-    h = 1e-6
-    for layer in range(2):
-        for _ in range(15):
-            index = tuple(int(rng.integers(0, s)) for s in weights[layer].shape)
-            plus = [w.copy() for w in weights]
-            minus = [w.copy() for w in weights]
-            plus[layer][index] += h
-            minus[layer][index] -= h
-            numeric = (entries.conv_forward_backward(plus, w_out, x)[0]
-                       - entries.conv_forward_backward(minus, w_out, x)[0])[0] / (2 * h)
-            assert numeric == pytest.approx(grads[layer][index], rel=1e-5, abs=1e-7)
-    j = 7
-    bumped = w_out.copy()
-    bumped[0, j] += 1.0
-    diff = entries.conv_forward_backward(weights, bumped, x)[0] - entries.conv_forward_backward(weights, w_out, x)[0]
-    assert diff[0] == pytest.approx(grad_out[0, j], rel=1e-12)
-
-
-def test_conv_forward_matches_the_numba_conv_network():
-    """Same weights through this module and through maxbounds.simulate.conv: same output (layout, padding)."""
-    arch = Architecture.convolutional((3, 2, 2), (5, 5), 1, kernel_size=3, ranks=5, c=1.0)
-    x = np.random.default_rng(4).standard_normal((3, 5, 5))
-    for sample in range(3):
-        weights, biases = network_weights(arch, seed=9, sample=sample)
-        assert all(not np.any(b) for b in biases)
-        expected = conv_forward(weights, biases, x, x)[0][0]
-        got = entries.conv_forward_backward([w[None] for w in weights[:-1]], weights[-1], x)[0][0]
-        assert got == pytest.approx(expected, rel=1e-12)
+    g = gradient_samples(arch, x, 50, seed=11)
+    counts = np.array(arch.widths[1:]) * np.array(arch.widths[:-1]) * (np.array(arch.ranks + (1,)))
+    e = gradients.weight_entries(arch, x, 11, 20, 30)
+    assert e.shape == (30, counts.sum())
+    np.testing.assert_allclose(e.sum(axis=1), g.weight_layer_sum[20:].sum(axis=1), rtol=1e-10)
 
 
 def test_gradients_conv_tiny():

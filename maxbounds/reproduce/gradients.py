@@ -11,13 +11,18 @@ channels, ``H x W x 3`` input, :math:`n_0 = 3HW`).
 
 Estimates (per ``(c, depth)``):
 
-* quartiles and median of the pooled entries (the paper's band), from
-  :mod:`maxbounds.reproduce._gradient_entries`;
+* quartiles and median of the pooled entries (the paper's band): every entry
+  :math:`(\partial N/\partial W_{l,i,k,j})^2` of networks ``0, 1, ...`` of the
+  seed (the Numba draw, :func:`maxbounds.layers.draw.draw_parameters`),
+  computed by the NumPy reference :func:`maxbounds.reference.parameter_gradients`
+  (no Numba simulator keeps single entries);
 * the mean of the pooled entries with its standard error, as the mean over
   networks of each network's average non-zero entry, which for fully
   connected networks comes from the Numba sampler
-  :func:`maxbounds.simulate.gradient_samples`:
+  :func:`maxbounds.simulate.gradient_samples` (its first networks are those of
+  the quartiles):
   :math:`\sum_l \lVert\delta_l\rVert^2\lVert x_{l-1}\rVert^2 / \sum_l n_l n_{l-1}`;
+  for convolutional networks from the reference's entries;
 * fully connected only, the bounds of MATH.md section 5 on that mean:
   :math:`\sum_l n_l n_{l-1}\,[\text{lower}_l, \text{upper}_l] / \sum_l n_l n_{l-1}`
   with the per-entry bounds of :func:`maxbounds.laws.gradients.gradient_bounds`
@@ -33,10 +38,11 @@ import numpy as np
 
 from ..architecture import Architecture
 from ..constants import constant
+from .. import reference
 from ..laws.gradients import gradient_bounds
+from ..layers.draw import draw_parameters
 from ..simulate import gradient_samples
 from . import _common
-from ._gradient_entries import conv_entries, fc_entries
 
 K = 5
 WIDTH = 2
@@ -65,6 +71,24 @@ def c_values() -> list[tuple[str, float]]:
 
 def _fc_arch(depth: int, c: float) -> Architecture:
     return Architecture((WIDTH,) * (depth + 1) + (1,), ranks=K, c=c, c_out=1.0, bias_var=0.0)
+
+
+def _conv_arch(depth: int, c: float, side: int) -> Architecture:
+    return Architecture.convolutional((3,) + (WIDTH,) * depth, (side, side), 1, kernel_size=3, ranks=K, c=c,
+                                      c_out=1.0, bias_var=0.0)
+
+
+def weight_entries(arch: Architecture, x, seed: int, first: int, count: int) -> np.ndarray:
+    r"""Every squared weight gradient :math:`(\partial N/\partial W)^2` of networks ``first..first+count-1`` of ``seed``.
+
+    The networks are those of the Numba simulators (:func:`~maxbounds.layers.draw.draw_parameters`), the
+    gradients those of the NumPy reference (scalar output); shape ``(count, E)``, ``E`` the number of weights
+    (pieces never selected give exact zeros).
+    """
+    net = arch.network()
+    params = reference.stack([draw_parameters(net, seed, s) for s in range(first, first + count)])
+    grads = reference.parameter_gradients(net, params, np.asarray(x, float).reshape(-1), np.ones(1))
+    return np.concatenate([g[0].reshape(count, -1) ** 2 for g in grads if g is not None], axis=1)
 
 
 def _pooled_bounds(arch: Architecture, x) -> tuple[float, float]:
@@ -102,7 +126,7 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
             counts = np.array(arch.widths[1:]) * np.array(arch.widths[:-1])
             per_network = n0 * g.weight_layer_sum.sum(axis=1) / counts.sum()
             stats = _common.summary(per_network)
-            entries = n0 * fc_entries(WIDTH, depth, K, c, x, sizes["entry_networks"], rng)
+            entries = n0 * weight_entries(arch, x, seed, 0, sizes["entry_networks"])
             entries = entries[entries != 0.0]
             quart = _quartiles(entries)
             lo, hi = _pooled_bounds(arch, x)
@@ -119,7 +143,8 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
         "depths (maxout layers)": list(sizes["depths"]), "input": _common.clean(x),
         "mean_networks": sizes["mean_networks"], "entry_networks": sizes["entry_networks"], "size": lvl,
         "mean": "over networks of the network's average non-zero n_0 (dN/dW)^2 (Numba gradient_samples)",
-        "quartiles": "of all non-zero entries n_0 (dN/dW)^2 of all layers pooled (NumPy networks)",
+        "quartiles": ("of all non-zero entries n_0 (dN/dW)^2 of all layers pooled (networks 0.. of the seed, "
+                      "gradients by the NumPy reference)"),
         "bounds": "MATH.md section 5 on the mean (count-weighted average of the per-layer entry bounds)",
     }
     return {"settings": settings, "depths": list(sizes["depths"]), "curves": curves}
@@ -140,13 +165,13 @@ def compute_conv(quick: bool = True, seed: int = 0, progress=None, *, size: str 
     for label, c in cs:
         curve = {"c": c, "label": label, "mean": [], "stderr": [], "q25": [], "median": [], "q75": []}
         for depth in sizes["depths"]:
-            means, pooled, left = [], [], sizes["networks"]
-            while left > 0:
-                batch = min(left, sizes["batch"])
-                m, entries = conv_entries(WIDTH, depth, K, c, image, batch, rng)
-                means.append(m)
-                pooled.append(entries)
-                left -= batch
+            arch = _conv_arch(depth, c, side)
+            means, pooled = [], []
+            for first in range(0, sizes["networks"], sizes["batch"]):
+                squared = weight_entries(arch, image, seed, first, min(sizes["batch"], sizes["networks"] - first))
+                nonzero = squared != 0.0
+                means.append(squared.sum(axis=1) / np.maximum(nonzero.sum(axis=1), 1))
+                pooled.append(squared[nonzero])
                 advance()
             stats = _common.summary(n0 * np.concatenate(means))
             quart = _quartiles(n0 * np.concatenate(pooled))
