@@ -3,19 +3,42 @@
 Errors in the arguments (parsing or values rejected by the Python API) are
 printed as one line, ``maxbounds <command>: error: argument --x: ...``, and
 exit with status 2, without a traceback.
+
+Imports are lazy: the top-level parser declares every command from
+:data:`COMMANDS` (name and one-line help) without importing it, and only the
+module of the command that runs (``maxbounds.cli.<name>_cmd``) is imported and
+adds its options, so ``maxbounds --help`` and ``maxbounds constants`` do not
+pay for Numba, SciPy's statistics or Dask.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
 from .. import __version__
 from .._validate import MaxboundsValueError
-from . import bounds_cmd, constants_cmd, init_cmd, regions_cmd, reproduce_cmd, sweep_cmd, validate_cmd
 
-COMMANDS = (constants_cmd, bounds_cmd, init_cmd, validate_cmd, regions_cmd, reproduce_cmd, sweep_cmd)
+#: Every command, in ``--help`` order: its name (module ``maxbounds.cli.<name>_cmd``) and its
+#: one-line help, which equals the module's ``HELP`` (tests/test_startup.py checks it).
+COMMANDS = {
+    "constants": "Print S(K), L(K), M(K), their reciprocals and further moments.",
+    "bounds": "Bounds and exact laws of gradients at initialisation for a maxout architecture.",
+    "init": "Weight scale c (weights ~ N(0, c/fan_in)) and the standard deviation to give an initialiser.",
+    "validate": "Check every computed quantity against an independent computation.",
+    "regions": "Count activation regions and decision-boundary pieces exactly, beside the expected-complexity"
+               " bounds.",
+    "reproduce": "Reproduce a figure of the paper (PNG plus its data as JSON and CSV).",
+    "sweep": "Run a grid of estimators on Dask into a resumable SQLite database, or summarise one"
+             " ('sweep show DB').",
+}
+
+
+def command_module(name: str):
+    """The module of command ``name`` (imported now, on first use)."""
+    return importlib.import_module(f"{__package__}.{name}_cmd")
 
 #: Command-line option of each Python argument name, for error messages.
 OPTION_NAMES = {
@@ -32,9 +55,8 @@ def _option_names(command: str) -> dict:
     argument never leaks into another command's error message.
     """
     names = dict(OPTION_NAMES)
-    for module in COMMANDS:
-        if module.__name__.rsplit(".", 1)[-1] == f"{command}_cmd":
-            names.update(getattr(module, "OPTION_NAMES", {}))
+    if command in COMMANDS:
+        names.update(getattr(command_module(command), "OPTION_NAMES", {}))
     return names
 
 
@@ -45,7 +67,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv) -> str | None:
+    """The command named in ``argv``: its first word that is not an option (``None`` if there is none)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of ``maxbounds``; only ``command`` gets its options (``None``: every command does).
+
+    Every other command is declared by name and help alone, so its module is
+    not imported.
+    """
     parser = _Parser(
         prog="maxbounds",
         description="Bounds, constants and Monte Carlo checks for randomly initialised maxout networks.",
@@ -53,8 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"maxbounds {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    for module in COMMANDS:
-        module.add_parser(commands)
+    for name, help_text in COMMANDS.items():
+        if command is None or name == command:
+            command_module(name).add_parser(commands)
+        else:
+            commands.add_parser(name, help=help_text, description=help_text)
     return parser
 
 
@@ -78,8 +116,9 @@ def _join_signed_values(argv: list) -> list:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
     argv = _join_signed_values(list(sys.argv[1:] if argv is None else argv))
+    # a command that is absent or misspelt builds the bare table: argparse then lists the choices
+    parser = build_parser(_command_in(argv) or "")
     args = parser.parse_args(argv)
     try:
         status = args.run(args)

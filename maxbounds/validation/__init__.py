@@ -6,6 +6,6 @@ and records the discrepancy, the tolerance it must meet and the verdict.
 :func:`run_suite` runs the default suite; ``maxbounds validate`` prints it.
 """
 
-from .checks import Check, run_suite, suite_names
+from .checks import Check, run_suite, suite_names, validate
 
-__all__ = ["Check", "run_suite", "suite_names"]
+__all__ = ["Check", "run_suite", "suite_names", "validate"]
