@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 
@@ -11,6 +10,7 @@ import numpy as np
 from ..architecture import Architecture
 from ..laws import exact, gradients, jacobian
 from ..report import render
+from ..report.json import dumps
 from ._parse import nonnegative_real
 
 HELP = "Bounds and exact laws of gradients at initialisation for a maxout architecture."
@@ -241,7 +241,7 @@ def run(args) -> int:
     if args.quantity == "regions":
         result = regions_result(args, arch)
         if args.format == "json":
-            sys.stdout.write(json.dumps(result, indent=2) + "\n")
+            sys.stdout.write(dumps(result, indent=2) + "\n")
             return 0
         caption = f"maxbounds bounds regions: {arch.describe()}, box [{args.box}]^{arch.n_in}"
         if args.format == "table":
@@ -263,7 +263,7 @@ def run(args) -> int:
             raise MaxboundsValueError("sweep", "sweeps are available for 'bounds jacobian'")
         rows = sweep_rows(arch, args.sweep)
         caption = f"bounds on E||J u||^2 and E||J u||^4 over {args.sweep}: {arch.describe()}"
-        text = json.dumps(rows, indent=2) if args.format == "json" else render(rows, args.format, caption=caption)
+        text = dumps(rows, indent=2) if args.format == "json" else render(rows, args.format, caption=caption)
         sys.stdout.write(text + "\n")
         return 0
     if args.symbolic:
@@ -275,7 +275,7 @@ def run(args) -> int:
 
             text = "\n".join(f"{k}: ${sympy.latex(v)}$" for k, v in expressions.items())
         elif args.format == "json":
-            text = json.dumps({k: str(v) for k, v in expressions.items()}, indent=2)
+            text = dumps({k: str(v) for k, v in expressions.items()}, indent=2)
         else:
             text = "\n".join(f"{k}: {v}" for k, v in expressions.items())
         sys.stdout.write(text + "\n")
@@ -283,7 +283,7 @@ def run(args) -> int:
     x = _input(args, arch)
     result = compute(args.quantity, arch, x, args.moment, relu=args.relu)
     if args.format == "json":
-        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        sys.stdout.write(dumps(result, indent=2) + "\n")
     else:
         caption = f"maxbounds bounds {args.quantity}: {arch.describe()}"
         if args.format == "table":

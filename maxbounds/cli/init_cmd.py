@@ -6,11 +6,11 @@ architecture (:func:`maxbounds.laws.init.init_network`).
 
 from __future__ import annotations
 
-import json
 import sys
 
 from ..laws.init import SCHEMES, conv_fan_in, init_network, init_scale, weight_std
 from ..report import render
+from ..report.json import dumps
 from ._parse import positive_int
 
 HELP = "Weight scale c (weights ~ N(0, c/fan_in)) and the standard deviation to give an initialiser."
@@ -57,7 +57,7 @@ def run(args) -> int:
     if fan_in is not None:
         row.update({"fan_in": fan_in, "weight_std": weight_std(c, fan_in)})
     if args.format == "json":
-        sys.stdout.write(json.dumps(row, indent=2) + "\n")
+        sys.stdout.write(dumps(row, indent=2) + "\n")
     else:
         sys.stdout.write(render([row], "table") + "\n")
     return 0
@@ -92,7 +92,7 @@ def _run_network(args) -> int:
     if args.format == "json":
         answer = {"scheme": args.scheme, "widths": list(arch.widths), "activation": args.activation,
                   "layers": rows}
-        sys.stdout.write(json.dumps(answer, indent=2) + "\n")
+        sys.stdout.write(dumps(answer, indent=2) + "\n")
     else:
         sys.stdout.write(render(rows, "table") + "\n")
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 
@@ -14,6 +13,7 @@ from ..regions.bounds_link import bounds_for_count
 from ..regions.network import finite_box
 from ..regions.summary import METHODS, count_regions
 from ..report import render
+from ..report.json import dumps
 from ..report.plots import check_plot_path
 from ._parse import nonnegative_int, positive_int
 from ._progress import progress_bar
@@ -134,7 +134,7 @@ def run(args) -> int:
         out["seed"] = args.seed if args.weights is None else None
         out["box"] = box
         out["bounds"] = bounds
-        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+        sys.stdout.write(dumps(out, indent=2) + "\n")
         return 0
     rows = [_row("regions" if args.method != "line" else "regions crossed", result["regions"], result["regions_se"],
                  bounds.get("regions")),

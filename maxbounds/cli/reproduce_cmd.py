@@ -7,10 +7,10 @@ A thin layer over :func:`maxbounds.reproduce.reproduce`: ``FIGURE`` (or
 
 from __future__ import annotations
 
-import json
 import sys
 
 from ..report import render
+from ..report.json import dumps
 from ..reproduce import FIGURES, figure, reproduce
 from ..reproduce.registry import check_out_dir
 from ._parse import nonnegative_int
@@ -44,7 +44,7 @@ def add_parser(commands) -> None:
 def _list(args) -> int:
     rows = [{"figure": f.name, "paper": f.paper, "description": f.description} for f in FIGURES.values()]
     if args.format == "json":
-        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        sys.stdout.write(dumps(rows, indent=2) + "\n")
     else:
         sys.stdout.write(render(rows, "table") + "\n")
     return 0
@@ -69,7 +69,7 @@ def _run(args) -> int:
                              f"{result['csv']}\n")
             sys.stdout.flush()
     if args.format == "json":
-        sys.stdout.write(json.dumps(results, indent=2) + "\n")
+        sys.stdout.write(dumps(results, indent=2) + "\n")
     elif len(results) > 1:
         total = sum(r["seconds"] for r in results)
         sys.stdout.write(f"reproduce: {len(results)} figures in {total:.1f} s\n")

@@ -11,12 +11,12 @@ A thin layer over :func:`maxbounds.sweep.run_sweep` and :mod:`maxbounds.sweep.sh
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 
 from .._validate import MaxboundsValueError
 from ..report import render
+from ..report.json import dumps
 from ._parse import nonnegative_int, positive_int
 
 #: Command-line option of each Python argument name of this command, for error messages.
@@ -112,7 +112,7 @@ def _show(args) -> int:
     failed = show.failures(db_rows)
     fmt = args.format or "table"
     if fmt == "json":
-        sys.stdout.write(json.dumps({"name": meta.get("name"), "counts": counts, "rows": rows, "failed": failed},
+        sys.stdout.write(dumps({"name": meta.get("name"), "counts": counts, "rows": rows, "failed": failed},
                                     indent=2) + "\n")
     elif fmt == "csv":
         sys.stdout.write(render(_blank(rows, ""), "csv") + "\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 import time
@@ -10,6 +9,7 @@ import time
 import numpy as np
 
 from ..report import render
+from ..report.json import dumps
 from ..report.plots import check_plot_path
 from ..validation import run_suite, single, suite_names
 from ._parse import nonnegative_int, nonnegative_real, positive_int
@@ -111,7 +111,7 @@ def _run_single(args) -> int:
                             curve=args.curve, advance=advance)
     ok = single.passed(result)
     if args.format == "json":
-        sys.stdout.write(json.dumps({**result, "passed": ok}, indent=2) + "\n")
+        sys.stdout.write(dumps({**result, "passed": ok}, indent=2) + "\n")
     else:
         sys.stdout.write(f"validate {args.quantity}: {arch.describe()}; {method}, "
                          f"{args.samples} samples, seed {args.seed}\n")
@@ -150,7 +150,7 @@ def _run_sweep(args, arch, x, u) -> int:
                          "verdict": r["verdict"]})
     ok = all(row["verdict"] in ("inside", "agrees") for row in rows)
     if args.format == "json":
-        sys.stdout.write(json.dumps({"quantity": args.quantity, "sweep": args.sweep, "method": method,
+        sys.stdout.write(dumps({"quantity": args.quantity, "sweep": args.sweep, "method": method,
                                      "samples": args.samples, "seed": args.seed, "rows": rows, "passed": ok},
                                     indent=2) + "\n")
     else:
@@ -210,7 +210,7 @@ def run(args) -> int:
             "failed": len(failed),
             "seconds": seconds,
         }
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        sys.stdout.write(dumps(payload, indent=2) + "\n")
     else:
         sys.stdout.write(render([_row(c) for c in results], "table") + "\n\n")
         sys.stdout.write(

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import numbers
 
 import mpmath as mp
+
+from .json import dumps
 
 FORMATS = ("table", "latex", "markdown", "csv", "json")
 #: Significant digits that survive a round trip through a double.
@@ -94,7 +95,7 @@ def render(rows: list[dict], fmt: str = "table", digits: int | None = None, capt
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     columns = list(rows[0]) if rows else []
     if fmt == "json":
-        return json.dumps([{k: _exact(v, digits) for k, v in row.items()} for row in rows], indent=2)
+        return dumps([{k: _exact(v, digits) for k, v in row.items()} for row in rows], indent=2)
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")

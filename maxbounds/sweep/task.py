@@ -62,4 +62,6 @@ def _plain(value):
         return value.item()
     if isinstance(value, np.ndarray):
         return value.tolist()
+    if hasattr(value, "as_dict"):  # Verdict, Estimate: their fields
+        return _plain(value.as_dict())
     return value

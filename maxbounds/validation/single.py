@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from ..architecture import Architecture
-from ..estimators import Z_TOLERANCE, compare, estimate
+from ..estimators import Z_TOLERANCE, compare, estimate, z_verdict
 from ..laws import exact, jacobian
 from ..simulate import chain_samples, explicit_samples
 
@@ -79,7 +79,8 @@ def validate_jacobian(arch: Architecture, x, u, samples: int, seed: int, method:
         lo, hi = lower.moment(power), upper.moment(power)
         result = compare(est, lower=lo, upper=hi)
         if linear:
-            result.update({k: v for k, v in compare(est, exact=lo).items() if k in ("exact", "z", "verdict")})
+            result.update({k: v for k, v in compare(est, exact=lo).items()
+                           if k in ("exact", "z", "verdict", "check")})
         else:
             result["exact"] = None
         result["estimate"] = est.as_dict()
@@ -115,6 +116,7 @@ def validate_cosine(arch: Architecture, x, u, samples: int, seed: int, method: s
             "layer": layer, "estimate": a.as_dict(), "exact": None,
             "reference": {"method": other, "mean": b.mean, "stderr": b.stderr},
             "z": z, "verdict": "agrees" if z <= Z_TOLERANCE else "DISAGREES",
+            "check": z_verdict(z, b.mean, math.hypot(a.stderr, b.stderr)),
         })
     return {"layers": layers}
 
