@@ -67,6 +67,7 @@ from .._validate import MAX_ORDER, MaxboundsValueError, as_real_array, as_vector
 from ..architecture import Architecture
 from ..constants import _double, _quantiles
 from ..constants.moments import OutOfRangeError, gaussian_max_moment
+from ..estimators import summarise
 from .sums import iid_sum_log_moment
 
 __all__ = [
@@ -184,6 +185,11 @@ class GramChainSamples:
     def jacobian_sq_norm(self) -> np.ndarray:
         r""":math:`\lVert J_N(x)u\rVert^2`, one value per sample."""
         return _exp_checked(self.log_jacobian_sq_norm, "||J u||^2", "log_jacobian_sq_norm")
+
+    def summary(self, level: float = 0.95) -> dict:
+        """Estimates of the squared norms per recorded layer, and of ``||J u||^2`` when the output is recorded."""
+        output = ("jacobian_sq_norm",) if self.architecture.depth in self.layers else ()
+        return summarise(self, ("sq_norm_x", "sq_norm_u") + output, sample_axis=-1, level=level)
 
 
 # ---------------------------------------------------------------------------

@@ -64,6 +64,7 @@ from scipy.special import ellipeinc
 from .._validate import MaxboundsValueError, as_real_array, as_vector
 from ..architecture import Architecture
 from ..layers.draw import draw_parameters
+from ..estimators import summarise
 from .chain import check_count, check_first
 from .length import _check_arch, _check_seed, mean_and_stderr
 
@@ -111,6 +112,10 @@ class CircleLengthSamples:
     def mean_distortion(self) -> tuple:
         """The sample mean of the distortion and its standard error."""
         return mean_and_stderr(self.distortion)
+
+    def summary(self, level: float = 0.95) -> dict:
+        """Estimates of the curve length, its distortion and the number of arcs."""
+        return summarise(self, ("length", "distortion", "pieces"), sample_axis=0, level=level)
 
 
 # ---------------------------------------------------------------------------

@@ -40,6 +40,7 @@ import numpy as np
 
 from .._validate import MaxboundsValueError, as_real_array
 from ..architecture import Architecture
+from ..estimators import summarise
 from . import _kernels
 from .chain import check_run_args
 
@@ -73,6 +74,10 @@ class ConvJacobianSamples:
     @property
     def samples(self) -> int:
         return self.jacobian_sq_norm.shape[0]
+
+    def summary(self, level: float = 0.95) -> dict:
+        """Estimates of ``||J u||^2`` and, when recorded, of the squared norms per layer."""
+        return summarise(self, ("jacobian_sq_norm", "sq_norm_x", "sq_norm_u"), sample_axis=-1, level=level)
 
 
 # ---------------------------------------------------------------------------

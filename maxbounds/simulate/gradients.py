@@ -39,6 +39,7 @@ import numpy as np
 
 from .._validate import MaxboundsValueError
 from ..architecture import Architecture
+from ..estimators import summarise
 from . import _kernels
 from .chain import _vector, check_count, check_first, check_seed, layer_arrays
 
@@ -203,6 +204,10 @@ class GradientSamples:
     def ntk(self) -> np.ndarray:
         r""":math:`\Theta(x, x) = \sum_l \lVert\delta_l\rVert^2(\lVert x_{l-1}\rVert^2 + 1)`, shape ``(networks,)``."""
         return self.ntk_layers.sum(axis=1)
+
+    def summary(self, level: float = 0.95) -> dict:
+        """Estimates per weight layer of the squared gradients, and of the NTK diagonal."""
+        return summarise(self, ("weight_nonzero", "weight_layer_sum", "bias_nonzero", "ntk"), sample_axis=0, level=level)
 
     @staticmethod
     def mean_se(values) -> tuple[np.ndarray, np.ndarray]:

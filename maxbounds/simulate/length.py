@@ -70,6 +70,7 @@ from ..architecture import Architecture
 from ..layers import _kernels as _layer_kernels
 from ..layers._dense_kernels import draw_dense
 from ..layers.draw import draw_flat, draw_parameters
+from ..estimators import summarise
 from ..layers.serial import I_BOFF, I_NIN, I_RANK, I_WIDTH, I_WOFF
 from .chain import check_count, check_first, check_seed
 
@@ -283,6 +284,10 @@ class SegmentLengthSamples:
     def mean_distortion(self) -> tuple:
         """The sample mean of the distortion and its standard error."""
         return mean_and_stderr(self.distortion)
+
+    def summary(self, level: float = 0.95) -> dict:
+        """Estimates of the curve length, its distortion and the number of pieces."""
+        return summarise(self, ("length", "distortion", "pieces"), sample_axis=0, level=level)
 
 
 def mean_and_stderr(values) -> tuple:

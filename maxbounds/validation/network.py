@@ -2,15 +2,21 @@
 
 Default network: widths 3-8-8-8-2, rank 3, ``c = 0.8``, bias variance 0.3,
 input ``(1, 1, 1)/sqrt 3``, direction ``e_1``.  Samples come from the exact
-Gram chain (MATH.md section 3) and from explicitly drawn networks
-(:mod:`maxbounds.laws.exact`), with fixed seeds.
+Gram chain (MATH.md section 3, :mod:`maxbounds.laws.exact`) and from networks
+drawn and evaluated by the independent NumPy reference
+(:mod:`maxbounds.reference`), with fixed seeds.
 
 * the sample mean and second moment of ``||J u||^2`` lie inside the
   stochastic-order bounds (``z`` outside <= 4.5);
 * the exact mean of ``||x_l||^2`` per layer agrees with both samplers
   (``|z| <= 4.5``; false-failure rate 6.8e-6 per check);
-* chain and explicit samples of ``||J u||^2`` have the same law: two-sample
+* chain and reference samples of ``||J u||^2`` have the same law: two-sample
   Kolmogorov-Smirnov statistic below its critical value at level 1e-4;
+* per network: the Numba explicit and gradient samplers reproduce the
+  reference on their own first networks
+  (:func:`maxbounds.layers.draw.draw_parameters`) to a relative ``1e-10``
+  (``||J u||^2``, ``||x_l||^2``, squared weight and bias gradients per layer,
+  the NTK diagonal);
 * rank 1 (a linear network): the chain's mean of ``||J u||^2`` equals the
   common value of both bounds;
 * the Numba samplers of :mod:`maxbounds.simulate` (chain and explicit) give
@@ -30,6 +36,7 @@ import numpy as np
 
 from ..architecture import Architecture
 from ..estimators import Z_TOLERANCE, compare, estimate
+from .. import reference
 from ..laws import exact, jacobian
 from .checks import Check
 
@@ -37,6 +44,9 @@ SUITE = "network"
 ARCH = dict(widths=(3, 8, 8, 8, 2), ranks=3, c=0.8, bias_var=0.3)
 CHAIN_SAMPLES = 200_000
 EXPLICIT_SAMPLES = 20_000
+#: Networks compared one by one with the Numba samplers.
+AGREEMENT_NETWORKS = 4
+AGREEMENT_TOLERANCE = 1e-10
 SEED = 20230713
 KS_LEVEL = 1e-4
 
@@ -56,7 +66,7 @@ def _samples(method: str, K: int):
     rng = np.random.default_rng([SEED, K, method == "chain"])
     if method == "chain":
         return exact.gram_chain_samples(arch, x, u, CHAIN_SAMPLES, rng)
-    return exact.explicit_jacobian_samples(arch, x, u, EXPLICIT_SAMPLES, rng)
+    return reference.samples(arch.network(), x, u, EXPLICIT_SAMPLES, rng)
 
 
 def _bound_check(method: str, power: int) -> Check:
@@ -92,8 +102,36 @@ def _ks(name: str, a, b) -> Check:
 
 
 def _ks_check() -> Check:
-    a, b = _samples("chain", 3).jacobian_sq_norm, _samples("explicit", 3).jacobian_sq_norm
-    return _ks("chain and explicit laws of ||J u||^2 agree", a, b)
+    a, b = _samples("chain", 3).jacobian_sq_norm, _samples("reference", 3).jacobian_sq_norm
+    return _ks("chain and reference networks: laws of ||J u||^2 agree", a, b)
+
+
+def _relative(mine, theirs) -> float:
+    mine, theirs = np.asarray(mine, float), np.asarray(theirs, float)
+    return float(np.max(np.abs(mine - theirs) / np.maximum(np.abs(theirs), np.finfo(float).tiny)))
+
+
+def _agreement_check(sampler: str) -> Check:
+    """The first networks of a Numba sampler, evaluated again by the reference: largest relative difference."""
+    from ..layers.draw import draw_parameters
+    from ..simulate import explicit_samples, gradient_samples
+
+    arch, (x, u) = _arch(), _inputs()
+    net = arch.network()
+    n = AGREEMENT_NETWORKS
+    mine = reference.evaluate(net, reference.stack([draw_parameters(net, SEED, s) for s in range(n)]), x, u)
+    if sampler == "explicit":
+        theirs = explicit_samples(arch, x, u, n, SEED, per_layer=True)
+        error = max(_relative(mine.jacobian_sq_norm, theirs.jacobian_sq_norm),
+                    _relative(mine.sq_norm_x, theirs.sq_norm_x), _relative(mine.sq_norm_u, theirs.sq_norm_u))
+        name = "Numba explicit sampler = reference, per network"
+    else:
+        theirs = gradient_samples(arch, x, n, SEED)
+        error = max(_relative(mine.weight_grad_sq.T, theirs.weight_layer_sum),
+                    _relative(mine.bias_grad_sq.T, theirs.delta_sq), _relative(mine.ntk, theirs.ntk))
+        name = "Numba gradient sampler = reference, per network"
+    return Check(SUITE, name, 3, 1.0, error, 0.0, f"relative difference, networks 0..{n - 1} of seed {SEED}",
+                 "relative", error, AGREEMENT_TOLERANCE)
 
 
 def _numba_check(method: str) -> Check:
@@ -141,7 +179,7 @@ def _estimator_checks(quantity: str):
 
 def checks():
     """Yield the checks of the network suite as zero-argument callables."""
-    for method in ("chain", "explicit"):
+    for method in ("chain", "reference"):
         yield partial(_bound_check, method, 1)
         yield partial(_bound_check, method, 2)
         for layer in (1, 2, 3):
@@ -150,6 +188,8 @@ def checks():
     yield _linear_check
     yield partial(_numba_check, "chain")
     yield partial(_numba_check, "explicit")
+    yield partial(_agreement_check, "explicit")
+    yield partial(_agreement_check, "gradient")
     for quantity in ("cosine", "gradient", "ntk", "length"):
         yield from _lazy_checks(quantity)
 

@@ -18,6 +18,14 @@ analytic result:
 * ``length``: the exact length distortion of the segment from ``x`` to
   ``x + u`` (``u`` of unit length) against the bounds on its mean and the
   upper bound on its second moment.
+
+Wherever explicit networks are drawn (``--method explicit``, the explicit side
+of ``cosine``, ``gradient``, ``ntk``), the result also carries ``agreement``:
+the first :data:`AGREEMENT_NETWORKS` networks of the Numba sampler evaluated
+again by the independent NumPy reference (:mod:`maxbounds.reference`, on the
+same parameters, :func:`maxbounds.layers.draw.draw_parameters`), with the
+largest relative difference; the run passes only if it is at most
+:data:`AGREEMENT_TOLERANCE`.
 """
 
 from __future__ import annotations
@@ -36,6 +44,9 @@ QUANTITIES = ("jacobian", "activation", "cosine", "gradient", "ntk", "length")
 
 #: Chunks a run is split into, so that a progress bar can advance.
 CHUNKS = 50
+#: Networks of each run compared one by one with the NumPy reference, and the largest relative difference allowed.
+AGREEMENT_NETWORKS = 4
+AGREEMENT_TOLERANCE = 1e-10
 
 
 def _chunks(total: int, advance, draw) -> dict:
@@ -208,6 +219,50 @@ def validate_length(arch: Architecture, x, u, samples: int, seed: int, method: s
     return out
 
 
+def _relative(mine, theirs) -> float:
+    mine, theirs = np.asarray(mine, float), np.asarray(theirs, float)
+    return float(np.max(np.abs(mine - theirs) / np.maximum(np.abs(theirs), np.finfo(float).tiny)))
+
+
+def agreement(arch: Architecture, x, u, seed: int, sampler: str = "explicit",
+              networks: int = AGREEMENT_NETWORKS) -> dict:
+    """Networks ``0..networks-1`` of ``seed``: the Numba sampler against the NumPy reference on the same parameters.
+
+    ``sampler="explicit"`` compares ``||J u||^2`` and ``||x_l||^2``, ``||u_l||^2`` per layer
+    (:func:`~maxbounds.simulate.explicit_samples`); ``"gradient"`` the squared weight and bias gradients per
+    layer and the NTK diagonal (:func:`~maxbounds.simulate.gradient_samples`).
+    """
+    from .. import reference
+    from ..layers.draw import draw_parameters
+    from ..simulate import gradient_samples
+
+    net = arch.network()
+    unit = np.asarray(u, float) / np.linalg.norm(u)
+    mine = reference.evaluate(net, reference.stack([draw_parameters(net, seed, s) for s in range(networks)]),
+                              x, unit)
+    if sampler == "explicit":
+        theirs = explicit_samples(arch, x, u, networks, seed, per_layer=True)
+        error = max(_relative(mine.jacobian_sq_norm, theirs.jacobian_sq_norm),
+                    _relative(mine.sq_norm_x, theirs.sq_norm_x), _relative(mine.sq_norm_u, theirs.sq_norm_u))
+    else:
+        theirs = gradient_samples(arch, x, networks, seed)
+        error = max(_relative(mine.weight_grad_sq.T, theirs.weight_layer_sum),
+                    _relative(mine.bias_grad_sq.T, theirs.delta_sq), _relative(mine.ntk, theirs.ntk))
+    return {"sampler": sampler, "networks": networks, "seed": seed, "max_relative_error": error,
+            "tolerance": AGREEMENT_TOLERANCE, "passed": bool(error <= AGREEMENT_TOLERANCE)}
+
+
+def _agreement_for(quantity, arch, x, u, seed, method):
+    """The agreement block of a run, or ``None`` where it draws no explicit network."""
+    if quantity in ("gradient", "ntk"):
+        return agreement(arch, x, u, seed, "gradient")
+    if quantity == "cosine":
+        return agreement(arch, x, u, seed if method == "explicit" else seed + 1, "explicit")
+    if quantity in ("jacobian", "activation") and method == "explicit":
+        return agreement(arch, x, u, seed, "explicit")
+    return None
+
+
 def work(quantity: str, samples: int) -> int:
     """Networks a run of ``quantity`` draws (the total of its progress bar)."""
     return 2 * samples if quantity == "cosine" else samples
@@ -220,17 +275,19 @@ def run(quantity: str, arch: Architecture, x, u, samples: int, seed: int, method
     header = {"quantity": quantity, "architecture": arch.describe(), "method": method, "samples": samples,
               "seed": seed}
     if quantity == "jacobian":
-        return {**header, **validate_jacobian(arch, x, u, samples, seed, method, moments, advance=advance)}
-    if quantity == "length":
-        return {**header, "curve": curve,
-                **validate_length(arch, x, u, samples, seed, method, curve, advance=advance)}
-    function = {"activation": validate_activation, "cosine": validate_cosine,
-                "gradient": validate_gradient, "ntk": validate_ntk}[quantity]
-    return {**header, **function(arch, x, u, samples, seed, method, advance=advance)}
+        body = validate_jacobian(arch, x, u, samples, seed, method, moments, advance=advance)
+    elif quantity == "length":
+        body = {"curve": curve, **validate_length(arch, x, u, samples, seed, method, curve, advance=advance)}
+    else:
+        function = {"activation": validate_activation, "cosine": validate_cosine,
+                    "gradient": validate_gradient, "ntk": validate_ntk}[quantity]
+        body = function(arch, x, u, samples, seed, method, advance=advance)
+    check = _agreement_for(quantity, arch, x, u, seed, method)
+    return {**header, **body, **({} if check is None else {"agreement": check})}
 
 
 def passed(result: dict) -> bool:
     """Whether every verdict in ``result`` is a pass."""
     verdicts = [v["verdict"] for k, v in result.items() if isinstance(v, dict) and "verdict" in v]
     verdicts += [row["verdict"] for row in result.get("layers", [])]
-    return all(v in ("agrees", "inside") for v in verdicts)
+    return all(v in ("agrees", "inside") for v in verdicts) and result.get("agreement", {}).get("passed", True)
