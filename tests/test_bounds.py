@@ -314,3 +314,21 @@ def test_relu_law_against_explicit_relu_networks():
     for sample, exact_value in ((s, law.mean()), (s**2, law.moment(2))):
         z = abs(sample.mean() - exact_value) / (sample.std(ddof=1) / math.sqrt(n))
         assert z < 4.5
+
+
+def test_init_per_architecture_from_the_command_line(capsys):
+    # maxbounds init --widths 3,8,8,2 --rank 3,5: c = 1/M(K_l) per hidden layer, 1 for the linear output
+    assert main(["init", "--widths", "3,8,8,2", "--rank", "3,5", "--format", "json"]) == 0
+    layers = json.loads(capsys.readouterr().out)["layers"]
+    assert [r["c"] for r in layers] == pytest.approx([1 / M(3), 1 / M(5), 1.0], rel=1e-15)
+    assert [r["fan_in"] for r in layers] == [3, 8, 8]
+    assert all(rel(r["weight_std"], math.sqrt(r["c"] / r["fan_in"])) <= 1e-15 for r in layers)
+    assert main(["init", "--widths", "3,8,2", "--activation", "leaky_relu", "--slope", "0.5", "--scheme", "he",
+                 "--format", "json"]) == 0
+    assert [r["c"] for r in json.loads(capsys.readouterr().out)["layers"]] == pytest.approx([1.6, 1.0])
+    for argv, option in ((["init", "--widths", "3,8,2", "--scheme", "he"], "layer 1"),
+                         (["init", "--rank", "3,5"], "--rank"),
+                         (["init", "--widths", "3,8,2", "--fan-in", "4"], "--fan-in")):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and option in err
