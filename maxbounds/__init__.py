@@ -24,11 +24,11 @@ import importlib
 
 __version__ = "0.1.0"
 
-from ._validate import MaxboundsValueError  # noqa: E402
+from ._validate import MaxboundsValueError
 
 #: Subpackages reached as ``mb.<name>`` (imported on first use).
 _MODULES = ("layers", "constants", "laws", "simulate", "regions", "validation", "estimators", "results",
-            "architecture", "report", "reproduce", "sweep")
+            "reference", "architecture", "report", "reproduce", "sweep")
 
 #: Public name -> (module, attribute in it).
 _NAMES = {
@@ -82,7 +82,7 @@ _NAMES = {
     "dumps": ("maxbounds.report.json", "dumps"),
 }
 
-__all__ = sorted(["MaxboundsValueError", "__version__", *_MODULES, *_NAMES])
+__all__ = ["MaxboundsValueError", "__version__", *_MODULES, *_NAMES]
 
 
 def __getattr__(name: str):

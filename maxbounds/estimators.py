@@ -37,14 +37,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
-
 from statistics import NormalDist
 
 import numpy as np
 
 from ._validate import MaxboundsValueError
 
-__all__ = ["Estimate", "Verdict", "estimate", "moment_estimate", "compare", "summarise", "Z_TOLERANCE"]
+__all__ = ["Z_TOLERANCE", "Estimate", "Verdict", "compare", "estimate", "moment_estimate", "summarise"]
 
 #: Default number of standard errors a check may be off.
 Z_TOLERANCE = 4.5
@@ -106,7 +105,7 @@ class Verdict:
             raise MaxboundsValueError("kind", f"must be 'exact' or 'bounds', got {self.kind!r}")
 
     @classmethod
-    def from_z(cls, z: float, kind: str, min_detectable: float, tolerance: float = None) -> "Verdict":
+    def from_z(cls, z: float, kind: str, min_detectable: float, tolerance: float | None = None) -> Verdict:
         """The verdict of a z-score ``z`` at ``tolerance`` (default :data:`Z_TOLERANCE`)."""
         tolerance = Z_TOLERANCE if tolerance is None else float(tolerance)
         return cls(bool(z <= tolerance), float(z), tolerance, kind, float(min_detectable))

@@ -30,7 +30,7 @@ import numpy as np
 from ._validate import MaxboundsValueError
 from .estimators import Estimate, Verdict
 
-__all__ = ["Estimate", "Bound", "BoundVariable", "Verdict"]
+__all__ = ["Bound", "BoundVariable", "Estimate", "Verdict"]
 
 
 def _size(size) -> tuple:
@@ -111,7 +111,7 @@ class Bound:
         self.quantity = str(quantity)
 
     @classmethod
-    def jacobian(cls, arch) -> "Bound":
+    def jacobian(cls, arch) -> Bound:
         r"""The stochastic-order bounds of :math:`\|J_N(x)u\|^2` (:func:`maxbounds.laws.jacobian.jacobian_bounds`)."""
         from .laws.jacobian import jacobian_bounds
 

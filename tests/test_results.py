@@ -19,8 +19,8 @@ ARCH = Architecture((3, 6, 5, 2), ranks=3, c=0.8)
 # --- Verdict ---------------------------------------------------------------------------------------
 def test_compare_carries_a_verdict_whose_word_is_the_old_string():
     e = Estimate(1.0, 0.01, 100, {}, (0.98, 1.02), 0.95)
-    for kwargs, word in ((dict(exact=1.02), "agrees"), (dict(exact=1.2), "DISAGREES"),
-                         (dict(lower=0.5, upper=2.0), "inside"), (dict(lower=1.5, upper=2.0), "OUTSIDE")):
+    for kwargs, word in (({"exact": 1.02}, "agrees"), ({"exact": 1.2}, "DISAGREES"),
+                         ({"lower": 0.5, "upper": 2.0}, "inside"), ({"lower": 1.5, "upper": 2.0}, "OUTSIDE")):
         out = compare(e, **kwargs)
         check = out["check"]
         assert isinstance(check, Verdict) and out["verdict"] == str(check) == check.word == word
@@ -131,8 +131,12 @@ def test_summarise_rows_and_missing_fields():
 
 
 def test_every_samples_object_has_a_summary():
-    from maxbounds.simulate import (chain_samples, circle_length_samples, conv_jacobian_samples,
-                                    gradient_samples, segment_length_samples)
+    from maxbounds.simulate import (
+        chain_samples,
+        circle_length_samples,
+        gradient_samples,
+        segment_length_samples,
+    )
 
     x = np.ones(3) / math.sqrt(3)
     u = np.eye(3)[0]

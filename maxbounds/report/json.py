@@ -29,7 +29,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["dumps", "to_json", "NONFINITE_SUFFIX"]
+__all__ = ["NONFINITE_SUFFIX", "dumps", "to_json"]
 
 #: Suffix of the key that records the kind of a non-finite value written as null.
 NONFINITE_SUFFIX = "_nonfinite"
