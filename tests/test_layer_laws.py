@@ -208,3 +208,17 @@ def test_depth_sweep_rule():
     with pytest.raises(MaxboundsValueError) as error:
         sweep.depth_sweep(constant, [1])
     assert error.value.argument == "sweep"
+
+
+def test_symbolic_bounds_compose_the_layers_and_refuse_a_convolution():
+    from maxbounds.laws import symbolic
+
+    arch = ARCHS[0]
+    expr = symbolic.jacobian_mean_bounds(arch.network())
+    assert rel(float(expr["mean_upper"]), jacobian.JacobianBound(arch, "upper").mean()) <= 1e-12
+    with pytest.raises(NoLawError) as error:
+        symbolic.jacobian_mean_bounds(Architecture.convolutional((1, 2), (3, 3), 2))
+    assert error.value.argument == "layer 1 (maxout conv 3x3 (K=2))"
+    with pytest.raises(NoLawError) as error:
+        symbolic.jacobian_mean_bounds(serial(LeakyReLUDense(3, 4), Linear(4, 1)))
+    assert error.value.argument == "layer 1 (relu)"

@@ -61,8 +61,12 @@ def jacobian_mean_bounds(arch: Architecture | None = None) -> dict:
     r"""``{"mean_lower", "mean_upper", "second_moment_lower", "second_moment_upper"}`` as sympy expressions.
 
     With ``arch=None``, expressions in the symbols of :func:`generic_symbols`
-    (valid for ``L >= 2``); otherwise exact expressions for that architecture,
-    with short decimal scales as exact rationals (``0.8`` becomes ``4/5``).
+    (valid for ``L >= 2``); otherwise exact expressions for that architecture
+    (or :class:`~maxbounds.layers.Serial` of maxout and linear layers), the
+    product of the layers' factors :math:`(c/n)\,w\,C(K)` (and
+    :math:`(c/n)^2(w C_2 + w(w-1)C^2)`, linear: :math:`(c/n)^2 w(w+2)`), with
+    short decimal scales as exact rationals (``0.8`` becomes ``4/5``).  Any
+    other kind (a convolution) raises :class:`~maxbounds.layers.NoLawError`.
     """
     if arch is None:
         g = generic_symbols()
@@ -74,16 +78,31 @@ def jacobian_mean_bounds(arch: Architecture | None = None) -> dict:
             first2 = (c / n0) ** 2 * (n * f2(K) + n * (n - 1) * f(K) ** 2)
             out[f"second_moment_{side}"] = (cL / n) ** 2 * nL * (nL + 2) * first2 * layer2 ** (depth - 2)
         return out
+    from ..layers import NoLawError
+    from ..layers.draw import as_serial
+
+    net = as_serial(arch, "arch")
+    for layer in net:
+        if layer.kind not in ("maxout", "linear"):
+            layer.jacobian_log_mean("lower")  # a kind without any law raises its own NoLawError
+            raise NoLawError(layer, "the symbolic Jacobian bound", "it is written for maxout and linear layers")
+    # the output layer's factor first, then the hidden layers in order (the means telescope to n_L/n_0)
+    order = [net[-1], *net[:-1]]
+    linear_scale = sp.Integer(1)
+    for layer in order:
+        if layer.kind == "linear":
+            linear_scale *= _number(layer.scale)
     out = {}
-    widths = [sp.Integer(w) for w in arch.widths]
-    cL = _number(arch.c_out)
     for side, f, f2 in (("lower", S, S2), ("upper", L, L2)):
-        mean = cL * widths[-1] / widths[0]
-        second = (cL / widths[-2]) ** 2 * widths[-1] * (widths[-1] + 2)
-        for l in range(1, arch.depth):
-            K, c = arch.ranks[l - 1], _number(arch.c[l - 1])
-            mean *= c * _constant(f, K)
-            second *= (c / widths[l - 1]) ** 2 * _second(f, f2, widths[l], K)
+        mean = linear_scale * sp.Integer(net.n_out) / sp.Integer(net.n_in)
+        second = sp.Integer(1)
+        for layer in order:
+            n, w, c = sp.Integer(layer.fan_in), sp.Integer(layer.width), _number(layer.scale)
+            if layer.kind == "maxout":
+                mean *= c * _constant(f, layer.rank)
+                second *= (c / n) ** 2 * _second(f, f2, w, layer.rank)
+            else:
+                second *= (c / n) ** 2 * w * (w + 2)
         out[f"mean_{side}"] = mean
         out[f"second_moment_{side}"] = second
     return out
