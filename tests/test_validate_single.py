@@ -6,6 +6,7 @@ import os
 import pytest
 
 from maxbounds.cli.main import main
+from maxbounds.report.json import dumps
 
 ARCH = ["--widths", "3,8,8,8,2", "--rank", "3", "--c", "0.8", "--bias-var", "0.3"]
 
@@ -141,5 +142,5 @@ def test_chunks_for_the_progress_bar_do_not_change_results(quantity, monkeypatch
     ticks = []
     split = single.run(quantity, arch, x, u, 300, 5, "chain" if quantity in ("jacobian", "cosine") else "explicit",
                        advance=ticks.append)
-    assert json.dumps(whole, sort_keys=True) == json.dumps(split, sort_keys=True)
+    assert dumps(whole, sort_keys=True) == dumps(split, sort_keys=True)
     assert sum(ticks) == single.work(quantity, 300) and len(ticks) > 1

@@ -6,7 +6,6 @@ import csv
 import dataclasses
 import functools
 import io
-import json
 import os
 import tempfile
 import time
@@ -14,6 +13,7 @@ from typing import Callable
 
 from .. import __version__
 from .._validate import MaxboundsValueError
+from ..report.json import dumps
 from . import activation_length, cosines, gradients, jacobian_grid, max_moment
 
 
@@ -128,7 +128,7 @@ def reproduce(name: str, out_dir=".", *, full: bool = False, seed: int = 0, prog
             temps[ext] = _temp(folder, "." + ext)
         fig.plot(data, temps["png"])
         with open(temps["json"], "w", encoding="utf-8") as handle:
-            json.dump(record, handle, indent=1, allow_nan=False)
+            handle.write(dumps(record, indent=1))
             handle.write("\n")
         with open(temps["csv"], "w", encoding="utf-8", newline="") as handle:
             handle.write(_csv_text(fig.csv_rows(data)))
