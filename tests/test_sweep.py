@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 
 from maxbounds._validate import MaxboundsValueError
 from maxbounds.cli.main import main
+from maxbounds.report.json import dumps
 from maxbounds.sweep import SweepDB, open_db, parse_config, run_sweep, run_task
 from maxbounds.sweep import run as run_module
 from maxbounds.sweep.config import GRID_KEYS, Task
@@ -280,7 +281,7 @@ def test_sweep_on_two_workers(reference, client):
     assert [p.done for p in seen] == list(range(total + 1))
     # each row is what a direct, in-process call of the task gives (bit for bit, after the JSON round trip)
     for row in rows[::5]:
-        direct = json.loads(json.dumps(run_task(row["params"])["result"]))
+        direct = json.loads(dumps(run_task(row["params"])["result"], indent=None))
         assert row["result"] == direct
 
 

@@ -25,6 +25,7 @@ import sqlite3
 
 from .. import __version__
 from .._validate import MaxboundsValueError
+from ..report.json import dumps
 from .config import SweepConfig, Task
 
 __all__ = ["SweepDB", "open_db", "FORMAT", "STATUSES"]
@@ -133,7 +134,7 @@ class SweepDB:
             cursor = self._con.execute(
                 "UPDATE tasks SET status='done', result=?, error=NULL, attempts=attempts+1, seconds=?, worker=?, "
                 "finished=? WHERE key=? AND status!='done'",
-                (json.dumps(result, sort_keys=True), seconds, worker, _now(), key))
+                (dumps(result, indent=None, sort_keys=True), seconds, worker, _now(), key))
         return cursor.rowcount == 1
 
     def record_failed(self, key: str, error: str, worker: str | None = None) -> bool:
