@@ -57,6 +57,7 @@ _NAMES = {
         "sum_sq_max_moments", "layer_correlation", "expected_jacobian_gain", "wide_limit_correlation_map")},
     **{name: ("maxbounds.laws.sums", name) for name in ("iid_sum_moment", "iid_sum_log_moment")},
     "jacobian_mean_bounds": ("maxbounds.laws.symbolic", "jacobian_mean_bounds"),
+    **{name: ("maxbounds.laws.sweep", name) for name in ("depth_sweep", "scale_sweep", "parse_sweep")},
     # simulators
     **{name: ("maxbounds.simulate", name) for name in (
         "chain_samples", "explicit_samples", "explicit_samples_many", "gradient_samples", "GradientSamples",
