@@ -9,7 +9,6 @@ seeds, which are deterministic whatever the thread count).
 
 from __future__ import annotations
 
-import math
 
 import numba
 import numpy as np
@@ -19,8 +18,8 @@ from maxbounds._validate import MaxboundsValueError
 from maxbounds.architecture import Architecture
 from maxbounds.laws.exact import activation_length_mean_var
 from maxbounds.laws.gradients import gradient_bounds, ntk_bounds
-from maxbounds.simulate import _kernels, explicit_samples
-from maxbounds.simulate.chain import layer_arrays
+from maxbounds.layers.draw import draw_parameters
+from maxbounds.simulate import explicit_samples
 from maxbounds.simulate.gradients import GradientSamples, gradient_samples
 
 Z = 4.5
@@ -28,26 +27,11 @@ X3 = np.array([1.0, -0.5, 2.0])
 
 
 # ---------------------------------------------------------------------------
-# brute force: rebuild the drawn network in NumPy and differentiate numerically
+# brute force: the drawn network in NumPy, differentiated numerically
 # ---------------------------------------------------------------------------
 def _draw_network(arch, seed, s):
-    """Weights (n, K, n_prev) and biases (n, K) of network ``s``, drawn in the kernel's order."""
-    widths, ranks, log_scale, log_beta = layer_arrays(arch)
-    rng = np.empty(4, dtype=np.uint64)
-    _kernels.seed_stream(rng, np.uint64(seed), np.uint64(s))
-    params = []
-    for layer in range(arch.depth):
-        n_prev, n, K = int(widths[layer]), int(widths[layer + 1]), int(ranks[layer])
-        w_sd, b_sd = math.exp(0.5 * log_scale[layer]), math.exp(0.5 * log_beta[layer])
-        W, b = np.zeros((n, K, n_prev)), np.zeros((n, K))
-        for i in range(n):
-            for k in range(K):
-                for j in range(n_prev):
-                    W[i, k, j] = w_sd * _kernels.normal(rng)
-                if b_sd > 0.0:
-                    b[i, k] = b_sd * _kernels.normal(rng)
-        params.append([W, b])
-    return params
+    """Weights (n, K, n_prev) and biases (n, K) of network ``s`` (the one draw, as NumPy arrays)."""
+    return [[W, b] for W, b in draw_parameters(arch.network(), seed, s)]
 
 
 def _network(params, x):

@@ -28,6 +28,48 @@ def draw_dense(rng, n_in, width, K, weight_sd, bias_sd, W, B):
 
 
 @_jit
+def draw_forward_dense(rng, x, v, n_in, width, K, weight_sd, bias_sd, leaky, slope, W, B, keep, x_out, v_out, sel,
+                       jvp):
+    """:func:`draw_dense` then :func:`maxout_forward` (or :func:`leaky_forward`), fused: each weight is used as drawn.
+
+    The same numbers bit for bit (the draw order and the order of every sum are those of the two kernels;
+    the Jacobian-vector product of each piece is summed alongside and the winner's kept).  With ``keep``
+    the parameters are stored in ``W``, ``B`` as :func:`draw_dense` stores them; otherwise ``W``, ``B`` are
+    not touched (nothing is stored: the fast path of the samplers that need no backward pass).
+    """
+    for i in range(width):
+        best_z, best_t, best_k = 0.0, 0.0, 0
+        for k in range(K):
+            base = (i * K + k) * n_in
+            z, t = 0.0, 0.0
+            for j in range(n_in):
+                g = weight_sd * normal(rng)
+                if keep:
+                    W[base + j] = g
+                z += g * x[j]
+                if jvp:
+                    t += g * v[j]
+            b = bias_sd * normal(rng) if bias_sd > 0.0 else 0.0
+            if keep:
+                B[i * K + k] = b
+            z += b
+            if k == 0 or z > best_z:
+                best_z, best_t, best_k = z, t, k
+        if leaky:
+            positive = best_z > 0.0
+            gain = 1.0 if positive else slope
+            x_out[i] = best_z if positive else slope * best_z
+            sel[i] = 1 if positive else 0
+            if jvp:
+                v_out[i] = 0.0 if gain == 0.0 else gain * best_t
+        else:
+            x_out[i] = best_z
+            sel[i] = best_k
+            if jvp:
+                v_out[i] = best_t
+
+
+@_jit
 def maxout_forward(x, v, n_in, width, K, W, B, x_out, v_out, sel, jvp):
     r"""``x_out[i] = max_k (W_{ik}\cdot x + b_{ik})`` (first piece on ties), ``v_out[i] = W_{ik^*}\cdot v``."""
     for i in range(width):
@@ -84,6 +126,6 @@ def dense_vjp(d_out, n_in, width, K, W, sel, leaky, slope, d_in):
             coef *= slope
         if coef != 0.0:
             k = 0 if leaky else sel[i]
-            base = (i * K + k) * n_in
+            row = W[(i * K + k) * n_in:(i * K + k + 1) * n_in]  # a row view: j >= 0 lets the loop vectorise
             for j in range(n_in):
-                d_in[j] += coef * W[base + j]
+                d_in[j] += coef * row[j]

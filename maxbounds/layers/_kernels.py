@@ -9,7 +9,10 @@ draw (see the kind's module for its order).  :func:`layer_forward` and
 :func:`layer_vjp` dispatch one layer's forward pass (with the
 Jacobian-vector product) and backward pass on the kind code.
 
-Registering a kind here is one branch in each of the three dispatchers.
+:func:`draw_forward` is :func:`draw_layer` and :func:`layer_forward` in one pass (a dense layer is drawn as
+it is used).
+
+Registering a kind here is one branch in each of the dispatchers.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import numba
 
 from ._conv_kernels import conv_forward, conv_vjp, draw_conv
-from ._dense_kernels import dense_vjp, draw_dense, leaky_forward, maxout_forward
+from ._dense_kernels import dense_vjp, draw_dense, draw_forward_dense, leaky_forward, maxout_forward
 from ._pool_kernels import pool_forward, pool_vjp
 from .serial import (F_BSD, F_SLOPE, F_WSD, I_BOFF, I_CIN, I_COUT, I_H, I_K, I_KIND, I_NIN, I_RANK, I_SOFF,
                      I_W, I_WIDTH, I_WOFF)
@@ -49,6 +52,25 @@ def draw_network(rng, ispec, fspec, params):
     """Draw every layer, in order, from the stream ``rng``."""
     for layer in range(ispec.shape[0]):
         draw_layer(rng, ispec, fspec, layer, params)
+
+
+@_jit
+def draw_forward(rng, ispec, fspec, params, keep, layer, x, v, x_out, v_out, sel, jvp):
+    """:func:`draw_layer` then :func:`layer_forward`, the same numbers; a dense layer is drawn as it is used.
+
+    Dense kinds run :func:`~maxbounds.layers._dense_kernels.draw_forward_dense`: their parameters reach
+    ``params`` only with ``keep`` (needed by a later :func:`layer_vjp`); other kinds are drawn whole.
+    """
+    kind = ispec[layer, I_KIND]
+    if kind == MAXOUT_CONV or kind == MAXPOOL:
+        draw_layer(rng, ispec, fspec, layer, params)
+        layer_forward(ispec, fspec, params, layer, x, v, x_out, v_out, sel, jvp)
+        return
+    n_in, width, K = ispec[layer, I_NIN], ispec[layer, I_WIDTH], ispec[layer, I_RANK]
+    w0, b0, s0 = ispec[layer, I_WOFF], ispec[layer, I_BOFF], ispec[layer, I_SOFF]
+    draw_forward_dense(rng, x, v, n_in, width, K, fspec[layer, F_WSD], fspec[layer, F_BSD], kind == LEAKY_RELU,
+                       fspec[layer, F_SLOPE], params[w0:b0], params[b0:b0 + width * K], keep, x_out, v_out,
+                       sel[s0:s0 + width], jvp)
 
 
 @_jit

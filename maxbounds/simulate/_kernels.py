@@ -174,25 +174,25 @@ def explicit_kernel(start, stop, x0, u0, ispec, fspec, n_params, n_select, width
                     out):
     """The explicit-network sampler: as :func:`chain_kernel`, with each sample a freshly drawn network.
 
-    Sample ``s`` is network ``first + s`` of ``seed``, drawn by
-    :func:`maxbounds.layers._kernels.draw_network` from the plan ``(ispec, fspec)``
-    and evaluated layer by layer with the Jacobian-vector product.  The vectors
-    are held in double precision (not in log space).  Column 4 and 5 hold the
+    Sample ``s`` is network ``first + s`` of ``seed``, the numbers of
+    :func:`maxbounds.layers._kernels.draw_network` on the plan ``(ispec, fspec)``,
+    drawn and evaluated layer by layer with the Jacobian-vector product
+    (:func:`maxbounds.layers._kernels.draw_forward`: dense parameters are used as
+    drawn, not kept).  The vectors are held in double precision (not in log space).  Column 4 and 5 hold the
     chain's ``rho`` and ``1 - rho^2`` computed from the layer's scale and bias
     variance (meaningful for dense layers).
     """
     L = ispec.shape[0]
-    for s in range(start, stop):  # samples start..stop-1 (run_chunks)
-        rng = np.empty(4, dtype=np.uint64)
+    params = np.empty(n_params)  # touched only by convolution layers (dense ones are not kept)
+    sel = np.empty(n_select, dtype=np.int64)
+    x = np.empty(width_max)
+    v = np.empty(width_max)
+    x_new = np.empty(width_max)
+    v_new = np.empty(width_max)
+    n0 = ispec[0, I_NIN]
+    rng = np.empty(4, dtype=np.uint64)
+    for s in range(start, stop):  # samples start..stop-1 (run_chunks); the buffers serve the whole chunk
         seed_stream(rng, seed, np.uint64(first + s))
-        params = np.empty(n_params)
-        sel = np.empty(n_select, dtype=np.int64)
-        _layer_kernels.draw_network(rng, ispec, fspec, params)
-        x = np.empty(width_max)
-        v = np.empty(width_max)
-        x_new = np.empty(width_max)
-        v_new = np.empty(width_max)
-        n0 = ispec[0, I_NIN]
         x[:n0] = x0
         v[:n0] = u0
         log_xx, log_vv, cos, sin_sq = vector_state(x[:n0], v[:n0])
@@ -203,8 +203,8 @@ def explicit_kernel(start, stop, x0, u0, ispec, fspec, n_params, n_select, width
             n_prev, n = ispec[layer, I_NIN], ispec[layer, I_WIDTH]
             rho, r2, _ = correlation(log_xx, log_vv, cos, sin_sq, _log_sq(fspec[layer, F_WSD]),
                                      _log_sq(fspec[layer, F_BSD]))
-            _layer_kernels.layer_forward(ispec, fspec, params, layer, x[:n_prev], v[:n_prev], x_new[:n],
-                                         v_new[:n], sel, True)
+            _layer_kernels.draw_forward(rng, ispec, fspec, params, False, layer, x[:n_prev], v[:n_prev],
+                                        x_new[:n], v_new[:n], sel, True)
             x, x_new = x_new, x
             v, v_new = v_new, v
             log_xx, log_vv, cos, sin_sq = vector_state(x[:n], v[:n])

@@ -1,13 +1,15 @@
 r"""Parameter gradients and the NTK diagonal of explicit random maxout networks, compiled with Numba.
 
-For each network :func:`gradient_samples` draws every weight
-:math:`W_{l,i,k,j}\sim N(0, c_l/n_{l-1})` and bias :math:`b_{l,i,k}\sim N(0,\beta_l)`
-on the fly, in the same order and from the same per-network random stream as
-:func:`maxbounds.simulate.explicit_samples` (network ``s`` of seed ``seed``
-is the network of sample ``s`` there), forwards the input, and keeps only the
-selected weight row :math:`W_{l,i,k^*_{l,i}}` of every unit.  The backward
-pass then propagates the :math:`n_L\times n_l` matrix
-:math:`D_l = \partial N/\partial x_l` (one row per output),
+Network ``s`` of seed ``seed`` is drawn by the one draw of every simulator,
+:func:`maxbounds.layers._kernels.draw_network` on the stream ``(seed, s)``
+and the plan of ``arch.network()`` (weights
+:math:`W_{l,i,k,j}\sim N(0, c_l/n_{l-1})`, biases :math:`b_{l,i,k}\sim N(0,\beta_l)`),
+so it is the network of sample ``s`` of :func:`maxbounds.simulate.explicit_samples`.
+The forward pass (:func:`~maxbounds.layers._kernels.layer_forward`, no
+Jacobian-vector product) records the winning piece :math:`k^*_{l,i}` of
+every unit.  The backward pass then propagates the :math:`n_L\times n_l`
+matrix :math:`D_l = \partial N/\partial x_l`, one output row at a time
+through :func:`~maxbounds.layers._kernels.layer_vjp`,
 
 .. math::
 
@@ -22,10 +24,10 @@ and :math:`\partial N/\partial b_{l,i,k} = 1[k = k^*_{l,i}]\,\delta_{l,i}`
 :func:`~maxbounds.laws.gradients.ntk_bounds` is a function of the two
 per-layer numbers :math:`\lVert\delta_l\rVert^2` and :math:`\lVert x_{l-1}\rVert^2`.
 
-Cost per network: :math:`O(K_l n_l n_{l-1})` random draws forward and
-:math:`O(n_L n_l n_{l-1})` multiply-adds backward; memory
-:math:`\sum_l n_l n_{l-1}` doubles for the selected rows.  Networks run in
-parallel (``prange``) and results are identical bit for bit whatever the
+Cost per network: :math:`O(K_l n_l n_{l-1})` random draws and multiply-adds
+forward and :math:`O(n_L n_l n_{l-1})` multiply-adds backward; memory
+:math:`\sum_l K_l n_l (n_{l-1} + 1)` doubles for the parameters.  Networks run
+in parallel (:func:`maxbounds._parallel.run_chunks`) and results are identical bit for bit whatever the
 thread count.  Convolutional architectures are rejected.
 """
 
@@ -37,104 +39,69 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from .._parallel import run_chunks
+from .._random import seed_stream
 from .._validate import MaxboundsValueError
 from ..architecture import Architecture
+from ..layers import _kernels as _layer_kernels
+from ..layers.serial import I_NIN, I_WIDTH
 from ..estimators import summarise
-from . import _kernels
-from .chain import _vector, check_count, check_first, check_seed, layer_arrays
+from .chain import _vector, check_count, check_first, check_seed
 
 __all__ = ["GradientSamples", "gradient_samples"]
 
 
-
 # ---------------------------------------------------------------------------
-# kernels
+# kernel
 # ---------------------------------------------------------------------------
 @numba.njit(cache=True, nogil=True)
-def _forward_layer(rng, x, n, K, weight_sd, bias_sd, row, x_out, w_sel):
-    r"""One random maxout (or, for ``K = 1``, linear) layer; stores the selected rows in ``w_sel`` (n, n_prev).
-
-    The draw order is that of :func:`maxbounds.simulate._kernels.dense_layer`:
-    for each unit and piece the weights ``j = 0..n_prev-1``, then the bias
-    when ``bias_sd > 0``; the first piece wins ties.  Stored weights include
-    the factor ``weight_sd``.
-    """
-    n_prev = x.shape[0]
-    for i in range(n):
-        best_z = 0.0
-        for k in range(K):
-            z = 0.0
-            for j in range(n_prev):
-                g = weight_sd * _kernels.normal(rng)
-                row[j] = g
-                z += g * x[j]
-            if bias_sd > 0.0:
-                z += bias_sd * _kernels.normal(rng)
-            if k == 0 or z > best_z:
-                best_z = z
-                for j in range(n_prev):
-                    w_sel[i, j] = row[j]
-        x_out[i] = best_z
-
-
-@numba.njit(cache=True, parallel=True)
-def _gradient_kernel(x0, widths, ranks, log_scale, log_beta, networks, seed, first, sq_x, delta_sq):
+def _gradient_kernel(start, stop, x0, ispec, fspec, n_params, n_select, width_max, seed, first, sq_x, delta_sq):
     """Fill ``sq_x[s, 0..L]`` with ``||x_l||^2`` and ``delta_sq[s, 0..L-1]`` with ``||delta_l||^2``, l = 1..L.
 
-    Network ``s`` uses the random stream ``(seed, s)``.
+    Rows ``s = start..stop-1`` (run with :func:`maxbounds._parallel.run_chunks`); network ``s`` is network
+    ``first + s`` of ``seed`` on the plan ``(ispec, fspec)``, drawn as it is evaluated
+    (:func:`maxbounds.layers._kernels.draw_forward`, parameters kept for the backward pass).
     """
-    L = ranks.shape[0]
-    n_out = widths[L]
-    width_max = 0
-    offsets = np.zeros(L + 1, dtype=np.int64)
-    for layer in range(L + 1):
-        width_max = max(width_max, widths[layer])
-    for layer in range(L):
-        offsets[layer + 1] = offsets[layer] + widths[layer + 1] * widths[layer]
-    for s in numba.prange(networks):
-        rng = np.empty(4, dtype=np.uint64)
-        _kernels.seed_stream(rng, seed, np.uint64(first + s))
-        weights = np.empty(offsets[L])
-        x = np.empty(width_max)
-        x_new = np.empty(width_max)
-        row = np.empty(width_max)
-        n0 = widths[0]
+    L = ispec.shape[0]
+    n_out = ispec[L - 1, I_WIDTH]
+    n0 = ispec[0, I_NIN]
+    params = np.empty(n_params)
+    sel = np.empty(n_select, dtype=np.int64)
+    x = np.empty(width_max)
+    x_new = np.empty(width_max)
+    d = np.empty((n_out, width_max))
+    d_new = np.empty((n_out, width_max))
+    rng = np.empty(4, dtype=np.uint64)
+    for s in range(start, stop):  # the buffers serve the whole chunk
+        seed_stream(rng, seed, np.uint64(first + s))
         total = 0.0
         for j in range(n0):
             x[j] = x0[j]
             total += x0[j] * x0[j]
         sq_x[s, 0] = total
-        # forward
+        # forward: the winners of every unit go to sel
         for layer in range(L):
-            n_prev, n = widths[layer], widths[layer + 1]
-            w_sel = weights[offsets[layer]:offsets[layer + 1]].reshape((n, n_prev))
-            _forward_layer(rng, x[:n_prev], n, ranks[layer], math.exp(0.5 * log_scale[layer]),
-                           math.exp(0.5 * log_beta[layer]), row, x_new[:n], w_sel)
+            n_prev, n = ispec[layer, I_NIN], ispec[layer, I_WIDTH]
+            _layer_kernels.draw_forward(rng, ispec, fspec, params, True, layer, x[:n_prev], x[:n_prev],
+                                        x_new[:n], x_new[:n], sel, False)
             x, x_new = x_new, x
             total = 0.0
             for i in range(n):
                 total += x[i] * x[i]
             sq_x[s, layer + 1] = total
-        # backward: d[o, i] = dN_o / dx_{l,i}
-        d = np.zeros((n_out, width_max))
-        d_new = np.empty((n_out, width_max))
+        # backward: d[o, i] = dN_o / dx_{l,i}, one output row at a time
         for o in range(n_out):
-            d[o, o] = 1.0
+            for i in range(n_out):
+                d[o, i] = 1.0 if i == o else 0.0
         delta_sq[s, L - 1] = float(n_out)
         for layer in range(L - 1, 0, -1):  # layer = l (0-based weight layer l gives delta at x_l)
-            n_prev, n = widths[layer], widths[layer + 1]
-            w_sel = weights[offsets[layer]:offsets[layer + 1]].reshape((n, n_prev))
+            n_prev, n = ispec[layer, I_NIN], ispec[layer, I_WIDTH]
             total = 0.0
             for o in range(n_out):
+                row = d_new[o, :n_prev]
+                _layer_kernels.layer_vjp(ispec, fspec, params, layer, sel, d[o, :n], row)
                 for j in range(n_prev):
-                    d_new[o, j] = 0.0
-                for i in range(n):
-                    coef = d[o, i]
-                    if coef != 0.0:
-                        for j in range(n_prev):
-                            d_new[o, j] += coef * w_sel[i, j]
-                for j in range(n_prev):
-                    total += d_new[o, j] * d_new[o, j]
+                    total += row[j] * row[j]
             d, d_new = d_new, d
             delta_sq[s, layer - 1] = total
 
@@ -253,10 +220,11 @@ def gradient_samples(arch, x, networks, seed, *, first_sample=0) -> GradientSamp
     arch.require_fully_connected("the gradient sampler")
     x = _vector(x, "x", arch.n_in)
     networks, seed = check_count(networks, "networks"), check_seed(seed)
-    widths, ranks, log_scale, log_beta = layer_arrays(arch)
+    plan = arch.network().plan()
     L = arch.depth
     sq_x = np.empty((networks, L + 1))
     delta_sq = np.empty((networks, L))
     first = check_first(first_sample, networks)
-    _gradient_kernel(x, widths, ranks, log_scale, log_beta, networks, np.uint64(int(seed)), first, sq_x, delta_sq)
+    run_chunks(_gradient_kernel, networks, x, plan.ispec, plan.fspec, plan.n_params, plan.n_select, plan.width_max,
+               np.uint64(int(seed)), first, sq_x, delta_sq)
     return GradientSamples(arch, sq_x, delta_sq)

@@ -64,6 +64,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from .._parallel import run_chunks
 from .._random import seed_stream
 from .._validate import MaxboundsValueError, as_vector
 from ..architecture import Architecture
@@ -229,12 +230,13 @@ def _one_network(widths, ranks, weight_sd, bias_sd, w_off, b_off, seed, index):
     return weights, biases
 
 
-@numba.njit(cache=True, parallel=True)
-def _length_kernel(a, b, ispec, fspec, n_params, networks, seed, first, length, pieces):
-    for s in numba.prange(networks):
-        rng = np.empty(4, dtype=np.uint64)
+@numba.njit(cache=True, nogil=True)
+def _length_kernel(start, stop, a, b, ispec, fspec, n_params, seed, first, length, pieces):
+    """Rows ``start..stop-1`` (run with :func:`maxbounds._parallel.run_chunks`): network ``first + s`` of ``seed``."""
+    params = np.empty(n_params)
+    rng = np.empty(4, dtype=np.uint64)
+    for s in range(start, stop):
         seed_stream(rng, seed, np.uint64(first + s))
-        params = np.empty(n_params)
         _layer_kernels.draw_network(rng, ispec, fspec, params)
         T, _, S = _plan_pieces(a, b, ispec, params)
         total = 0.0
@@ -356,8 +358,8 @@ def segment_length_samples(arch, a, b, networks, seed, *, first_sample=0) -> Seg
     plan = arch.network().plan()
     length = np.empty(int(networks))
     pieces = np.empty(int(networks), dtype=np.int64)
-    _length_kernel(a, b, plan.ispec, plan.fspec, plan.n_params, int(networks), np.uint64(seed),
-                   check_first(first_sample, int(networks)), length, pieces)
+    run_chunks(_length_kernel, int(networks), a, b, plan.ispec, plan.fspec, plan.n_params, np.uint64(seed),
+               check_first(first_sample, int(networks)), length, pieces)
     chord = math.sqrt(float((b - a) @ (b - a)))
     return SegmentLengthSamples(arch, a, b, seed, length, length / chord, pieces)
 
