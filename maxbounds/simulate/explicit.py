@@ -27,10 +27,11 @@ from .._parallel import run_chunks
 from .._validate import MaxboundsValueError, as_real_array
 from ..architecture import Architecture
 from ..laws.exact import GramChainSamples, _exp_checked
+from ..layers.draw import as_serial
 from . import _kernels
-from .chain import _result, check_args, check_first, check_run_args
+from .chain import _result, _vector, check_args, check_first, check_run_args
 
-__all__ = ["explicit_samples", "explicit_samples_many"]
+__all__ = ["explicit_samples", "explicit_samples_many", "network_samples"]
 
 _ACTIVATIONS = ("maxout", "relu")
 
@@ -136,3 +137,41 @@ def explicit_samples_many(arch, X, U, samples, seed, *, activation="maxout", hid
     if not hidden_sq_norm:
         return jac
     return jac, _exp_checked(out[1], "||x_{L-1}||^2", "a smaller network or scale")
+
+
+def network_samples(net, x, u, samples, seed, per_layer=False, *, first_sample=0) -> GramChainSamples:
+    r"""Sample :math:`\lVert J_N(x)u\rVert^2` from explicitly drawn networks of any composition of layers.
+
+    The generic explicit simulator: sample ``s`` is network ``first_sample + s`` of ``seed``
+    (:func:`maxbounds.layers.draw.draw_parameters` gives its parameters), drawn and evaluated with the
+    Jacobian-vector product by the layers' kernels, whatever the kinds (dense maxout, leaky ReLU, linear,
+    maxout convolution, max-pooling).  ``explicit_samples(arch, ...)`` is
+    ``network_samples(arch.network(), ...)``, bit for bit.
+
+    Parameters
+    ----------
+    net : Serial or Architecture
+        The layers (:func:`maxbounds.layers.serial`); an Architecture stands for ``arch.network()``.
+    x, u : array_like, shape (n_0,)
+        The input (flattened C order for images) and the direction, scaled to unit length.
+    samples, seed, per_layer, first_sample
+        As in :func:`explicit_samples`.
+
+    Returns
+    -------
+    GramChainSamples
+        With ``architecture`` the Serial and ``method="numba-explicit-layers"``.  Columns ``rho`` and
+        ``1 - rho^2`` are the chain's for dense layers and carry no meaning after a spatial layer.
+    """
+    net = as_serial(net)
+    x = _vector(x, "x", net.n_in)
+    u = _unit_rows(np.atleast_2d(_vector(u, "u", net.n_in)))[0]
+    samples, seed, per_layer = check_run_args(samples, seed, per_layer)
+    plan = net.plan()
+    rows = net.depth + 1 if per_layer else 1
+    out = np.empty((6, rows, samples))
+    run_chunks(_kernels.explicit_kernel, samples, np.ascontiguousarray(x, dtype=float), u, plan.ispec, plan.fspec,
+               plan.n_params, plan.n_select, plan.width_max, np.uint64(seed), check_first(first_sample, samples),
+               per_layer, out)
+    layers = tuple(range(net.depth + 1)) if per_layer else (net.depth,)
+    return GramChainSamples(net, layers, *out, method="numba-explicit-layers")
