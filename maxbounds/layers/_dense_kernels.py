@@ -10,6 +10,7 @@ and the region counters read.
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 from .._random import normal
 
@@ -18,24 +19,26 @@ _jit = numba.njit(cache=True, nogil=True, fastmath=False)
 
 @_jit
 def draw_dense(rng, n_in, width, K, weight_sd, bias_sd, W, B):
-    """Fill ``W`` (``width*K*n_in``) and ``B`` (``width*K``): per unit and piece the weights, then the bias."""
-    for i in range(width):
-        for k in range(K):
-            base = (i * K + k) * n_in
-            for j in range(n_in):
-                W[base + j] = weight_sd * normal(rng)
-            B[i * K + k] = bias_sd * normal(rng) if bias_sd > 0.0 else 0.0
+    """Fill ``W`` (``width*K*n_in``) and ``B`` (``width*K``): per unit and piece the weights, then the bias.
+
+    The draw alone: :func:`draw_forward_dense` with ``forward=False`` (the one loop that draws dense weights).
+    """
+    none = np.empty(0)
+    no_sel = np.empty(0, dtype=np.int64)
+    draw_forward_dense(rng, none, none, n_in, width, K, weight_sd, bias_sd, False, 0.0, W, B, True, none, none,
+                       no_sel, False, False)
 
 
 @_jit
 def draw_forward_dense(rng, x, v, n_in, width, K, weight_sd, bias_sd, leaky, slope, W, B, keep, x_out, v_out, sel,
-                       jvp):
-    """:func:`draw_dense` then :func:`maxout_forward` (or :func:`leaky_forward`), fused: each weight is used as drawn.
+                       jvp, forward=True):
+    """The dense kinds' draw, and optionally their forward pass fused with it: each weight is used as drawn.
 
-    The same numbers bit for bit (the draw order and the order of every sum are those of the two kernels;
-    the Jacobian-vector product of each piece is summed alongside and the winner's kept).  With ``keep``
-    the parameters are stored in ``W``, ``B`` as :func:`draw_dense` stores them; otherwise ``W``, ``B`` are
-    not touched (nothing is stored: the fast path of the samplers that need no backward pass).
+    Draw order: for each unit ``i`` and piece ``k`` the weights ``j = 0..n_in-1``, then the bias when
+    ``bias_sd > 0``.  With ``forward`` the pass equals :func:`maxout_forward` (or :func:`leaky_forward`) on
+    the stored parameters bit for bit (the same order of every sum; the Jacobian-vector product of each
+    piece is summed alongside and the winner's kept).  With ``keep`` the parameters are stored in ``W``,
+    ``B``; otherwise ``W``, ``B`` are not touched (the fast path of the samplers that need no backward pass).
     """
     for i in range(width):
         best_z, best_t, best_k = 0.0, 0.0, 0
@@ -46,15 +49,18 @@ def draw_forward_dense(rng, x, v, n_in, width, K, weight_sd, bias_sd, leaky, slo
                 g = weight_sd * normal(rng)
                 if keep:
                     W[base + j] = g
-                z += g * x[j]
-                if jvp:
-                    t += g * v[j]
+                if forward:
+                    z += g * x[j]
+                    if jvp:
+                        t += g * v[j]
             b = bias_sd * normal(rng) if bias_sd > 0.0 else 0.0
             if keep:
                 B[i * K + k] = b
             z += b
             if k == 0 or z > best_z:
                 best_z, best_t, best_k = z, t, k
+        if not forward:
+            continue
         if leaky:
             positive = best_z > 0.0
             gain = 1.0 if positive else slope
