@@ -87,7 +87,8 @@ def test_bounds_refuse_convolutional_layers_clearly():
     for call in (lambda: jacobian.jacobian_bounds(arch), lambda: exact.activation_length_mean_var(arch, [1.0] * 75)):
         with pytest.raises(MaxboundsValueError) as info:
             call()
-        assert info.value.argument == "conv"
+        assert info.value.argument == "layer 1 (maxout conv 3x3 (K=2))"
+        assert "share their weights" in str(info.value)
 
 
 @pytest.mark.parametrize(
