@@ -3,7 +3,7 @@ r"""Random streams and variates of every Numba kernel: xoshiro256** streams, nor
 Sample (or network) ``s`` of a call with seed ``seed`` reads its own
 xoshiro256** stream, whose 256-bit state is filled by splitmix64 started from
 ``mix(mix(seed) ^ mix(s + GOLDEN))``.  Its numbers therefore depend only on
-``(seed, s)``: neither on the other samples nor on how ``prange`` splits the
+``(seed, s)``: neither on the other samples nor on how the chunks of :func:`maxbounds._parallel.run_chunks` split the
 loop over threads, so results are identical bit for bit whatever the thread
 count.  NumPy's and Numba's global generators are never used.
 """

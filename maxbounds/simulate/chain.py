@@ -6,7 +6,7 @@ state :math:`(\lVert x_{l-1}\rVert^2, \lVert u_{l-1}\rVert^2, \cos\angle(x_{l-1}
 through three draws, :math:`A = \sum_{i\le n_l}\Xi_{l,i}^2` (the largest of ``K``
 normals per unit for ``K <= 8``, one uniform by inversion above), :math:`g\sim N(0,1)` and :math:`\chi\sim\chi^2_{n_l-1}` (a sum of
 :math:`n_l-1` squared normals), so each layer costs :math:`O(n_l)` per sample.
-Samples run in parallel (``prange``); sample ``s`` reads its own random stream
+Samples run in parallel (:func:`maxbounds._parallel.run_chunks`); sample ``s`` reads its own random stream
 derived from ``(seed, s)`` (see :mod:`maxbounds.simulate._kernels`), so the
 same seed gives the same numbers bit for bit whatever the thread count.
 """
