@@ -54,8 +54,20 @@ class ConvNet:
         return tuple(C * height * width for C in self.channels)
 
 
+class WidthsView:
+    """``n_in`` and ``n_out`` read off ``widths = (n_0, ..., n_L)`` (architectures and explicit networks)."""
+
+    @property
+    def n_in(self) -> int:
+        return self.widths[0]
+
+    @property
+    def n_out(self) -> int:
+        return self.widths[-1]
+
+
 @dataclasses.dataclass(frozen=True)
-class Architecture:
+class Architecture(WidthsView):
     """Widths ``n_0..n_L``, ranks ``K_1..K_{L-1}``, scales ``c_1..c_L``, bias variances ``beta_1..beta_L``.
 
     Parameters
@@ -135,14 +147,6 @@ class Architecture:
     def depth(self) -> int:
         """``L``: the number of weight layers (hidden layers plus the output layer)."""
         return len(self.widths) - 1
-
-    @property
-    def n_in(self) -> int:
-        return self.widths[0]
-
-    @property
-    def n_out(self) -> int:
-        return self.widths[-1]
 
     @property
     def hidden_widths(self) -> tuple:

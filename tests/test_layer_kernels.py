@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from numpy.lib.stride_tricks import sliding_window_view
 
-from maxbounds import _random
+from maxbounds import _streams
 from maxbounds.architecture import Architecture
 from maxbounds.layers import LeakyReLUDense, Linear, MaxoutConv2d, MaxoutDense, MaxPool2d, serial
 from maxbounds.layers import _kernels
@@ -156,7 +156,7 @@ def test_ties_go_to_the_first_piece_and_the_first_window_entry():
 # ---------------------------------------------------------------------------
 def _stream(seed, index=0):
     rng = np.empty(4, dtype=np.uint64)
-    _random.seed_stream(rng, np.uint64(seed), np.uint64(index))
+    _streams.seed_stream(rng, np.uint64(seed), np.uint64(index))
     return rng
 
 
@@ -168,8 +168,8 @@ def test_dense_draw_order_weights_then_bias_per_unit_and_piece(bias_var):
     for i in range(3):
         for k in range(2):
             for j in range(4):
-                assert W[i, k, j] == pytest.approx(layer.weight_sd * _random.normal(rng), rel=1e-15)
-            expected = layer.bias_sd * _random.normal(rng) if bias_var > 0 else 0.0
+                assert W[i, k, j] == pytest.approx(layer.weight_sd * _streams.normal(rng), rel=1e-15)
+            expected = layer.bias_sd * _streams.normal(rng) if bias_var > 0 else 0.0
             assert b[i, k] == pytest.approx(expected, rel=1e-15)
 
 
@@ -177,8 +177,8 @@ def test_conv_draw_order_all_weights_then_biases():
     layer = MaxoutConv2d(in_channels=2, channels=3, image=(4, 4), kernel_size=3, K=2, c=1.1, bias_var=0.4)
     W, b = draw_parameters(serial(layer), 8, 2)[0]
     rng = _stream(8, 2)
-    weights = np.array([layer.weight_sd * _random.normal(rng) for _ in range(W.size)])
-    biases = np.array([layer.bias_sd * _random.normal(rng) for _ in range(b.size)])
+    weights = np.array([layer.weight_sd * _streams.normal(rng) for _ in range(W.size)])
+    biases = np.array([layer.bias_sd * _streams.normal(rng) for _ in range(b.size)])
     np.testing.assert_allclose(W.ravel(), weights, rtol=1e-15)
     np.testing.assert_allclose(b.ravel(), biases, rtol=1e-15)
 

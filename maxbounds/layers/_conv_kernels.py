@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numba
 
-from .._random import normal
+from .._streams import normal
 
 _jit = numba.njit(cache=True, nogil=True, fastmath=False)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._random import normal
+from .._streams import normal
 
 _jit = numba.njit(cache=True, nogil=True, fastmath=False)
 

@@ -4,7 +4,7 @@ A network is given by its plan (:meth:`maxbounds.layers.Serial.plan`):
 ``ispec`` (one integer row per layer: kind code, sizes, buffer offsets,
 geometry) and ``fspec`` (weight sd, bias sd, slope).  Network ``s`` of seed
 ``seed`` is :func:`draw_network` applied to the stream
-``maxbounds._random.seed_stream(seed, s)``: layer by layer, each kind's
+``maxbounds._streams.seed_stream(seed, s)``: layer by layer, each kind's
 draw (see the kind's module for its order).  :func:`layer_forward` and
 :func:`layer_vjp` dispatch one layer's forward pass (with the
 Jacobian-vector product) and backward pass on the kind code.

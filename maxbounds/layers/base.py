@@ -84,6 +84,18 @@ def check_size(value, argument, highest=10**9):
     return int(value)
 
 
+def check_image(image, argument="image") -> tuple:
+    """An image size ``(height, width)`` of positive integers (one integer means a square)."""
+    pair = (image, image) if isinstance(image, (int, float)) and not isinstance(image, bool) else image
+    try:
+        pair = tuple(pair)
+    except TypeError:
+        raise MaxboundsValueError(argument, f"give the image size as (height, width), got {image!r}") from None
+    if len(pair) != 2:
+        raise MaxboundsValueError(argument, f"give the image size as (height, width), got {image!r}")
+    return tuple(check_size(v, argument) for v in pair)
+
+
 @dataclasses.dataclass(frozen=True)
 class Layer:
     """Base class of the layer kinds; see the module docstring for the protocol.

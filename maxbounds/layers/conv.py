@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import dataclasses
 
-from .._validate import MAX_RANK, MaxboundsValueError
-from .base import Layer, check_size, register
+from .._validate import MaxboundsValueError
+from .base import Layer, check_image, check_size, register
+from .maxout import MaxoutScales
 
 __all__ = ["MaxoutConv2d"]
-
-_SCHEMES = {"maxout": "M", "upper": "L", "lower": "S"}
 
 
 @register
 @dataclasses.dataclass(frozen=True)
-class MaxoutConv2d(Layer):
+class MaxoutConv2d(MaxoutScales, Layer):
     """``channels`` maxout feature maps of rank ``K`` from ``in_channels`` maps of size ``image = (H, W)``."""
 
     n_in: int = dataclasses.field(init=False, default=0)
@@ -43,20 +42,16 @@ class MaxoutConv2d(Layer):
 
     kind = "maxout_conv"
     code = 3
-    scale_names = ("1/M", "1/L", "1/S")
 
     def __post_init__(self):
         object.__setattr__(self, "in_channels", check_size(self.in_channels, "in_channels"))
         object.__setattr__(self, "channels", check_size(self.channels, "channels"))
-        image = tuple(self.image) if not isinstance(self.image, (int, float)) else (self.image, self.image)
-        if len(image) != 2:
-            raise MaxboundsValueError("image", f"give the image size as (height, width), got {self.image!r}")
-        object.__setattr__(self, "image", tuple(check_size(v, "image") for v in image))
+        object.__setattr__(self, "image", check_image(self.image))
         k = check_size(self.kernel_size, "kernel_size")
         if k % 2 == 0:
             raise MaxboundsValueError("kernel_size", f"'same' padding needs odd kernel sizes, got {k}")
         object.__setattr__(self, "kernel_size", k)
-        object.__setattr__(self, "K", check_size(self.K, "rank", MAX_RANK))
+        self._check_rank()
         H, W = self.image
         object.__setattr__(self, "n_in", self.in_channels * H * W)
         object.__setattr__(self, "width", self.channels * H * W)
@@ -65,10 +60,6 @@ class MaxoutConv2d(Layer):
     @property
     def label(self) -> str:
         return f"maxout conv {self.kernel_size}x{self.kernel_size} (K={self.K})"
-
-    @property
-    def rank(self) -> int:
-        return self.K
 
     @property
     def fan_in(self) -> int:
@@ -85,18 +76,6 @@ class MaxoutConv2d(Layer):
     def weight_shape(self) -> tuple:
         return (self.channels, self.K, self.in_channels, self.kernel_size, self.kernel_size)
 
-    def named_scale(self, name: str) -> float:
-        from ..constants import constant
-
-        return 1.0 / constant(name[2], self.K)
-
     def _no_law_reason(self) -> str:
         return ("the units of a channel share their weights, so the per-unit factors are not independent, "
                 "and 'same' padding gives border units fewer inputs")
-
-    def init_scale(self, scheme: str) -> float:
-        if scheme in _SCHEMES:
-            from ..constants import constant
-
-            return 1.0 / constant(_SCHEMES[scheme], self.K)
-        return super().init_scale(scheme)

@@ -32,7 +32,7 @@ def as_serial(net, argument="net") -> Serial:
 
 def draw_flat(net, seed, index=0) -> np.ndarray:
     """The flat parameter buffer of network ``index`` of ``seed`` (the plan's layout)."""
-    from .. import _random
+    from .. import _streams
     from ..simulate.chain import check_seed
     from . import _kernels
 
@@ -40,7 +40,7 @@ def draw_flat(net, seed, index=0) -> np.ndarray:
     seed, index = check_seed(seed), check_seed(index, "index")
     plan = net.plan()
     rng = np.empty(4, dtype=np.uint64)
-    _random.seed_stream(rng, np.uint64(seed), np.uint64(index))
+    _streams.seed_stream(rng, np.uint64(seed), np.uint64(index))
     params = np.empty(plan.n_params)
     _kernels.draw_network(rng, plan.ispec, plan.fspec, params)
     return params

@@ -29,36 +29,53 @@ _SIDE_LAW = {"lower": ("chi2_min", "S"), "upper": ("chi2_max", "L")}
 _SCHEMES = {"maxout": "M", "upper": "L", "lower": "S"}
 
 
-@register
-@dataclasses.dataclass(frozen=True)
-class MaxoutDense(DenseLayer):
-    """``width`` maxout units of rank ``K`` on ``n_in`` inputs."""
+class MaxoutScales:
+    """What every maxout kind (dense, convolution) shares: the rank ``K``, the named scales and initialisers."""
 
-    K: int = 2
-
-    kind = "maxout"
-    code = 0
     scale_names = ("1/M", "1/L", "1/S")
 
-    def __post_init__(self):
-        super().__post_init__()
+    def _check_rank(self):
         from .._validate import MAX_RANK
         from .base import check_size
 
         object.__setattr__(self, "K", check_size(self.K, "rank", MAX_RANK))
 
     @property
-    def label(self) -> str:
-        return f"maxout (K={self.K})"
-
-    @property
     def rank(self) -> int:
         return self.K
 
     def named_scale(self, name: str) -> float:
+        """``1/M``, ``1/L``, ``1/S`` at this layer's rank."""
         from ..constants import constant
 
         return 1.0 / constant(name[2], self.K)
+
+    def init_scale(self, scheme: str) -> float:
+        """``maxout``: :math:`1/M(K)`; ``upper``: :math:`1/L(K)`; ``lower``: :math:`1/S(K)`."""
+        if scheme in _SCHEMES:
+            return self.named_scale("1/" + _SCHEMES[scheme])
+        if scheme in ("he", "relu"):
+            raise NoLawError(self, f"the initialisation {scheme!r}", "it is a ReLU scheme; use 'maxout' (c = 1/M)")
+        return super().init_scale(scheme)
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class MaxoutDense(MaxoutScales, DenseLayer):
+    """``width`` maxout units of rank ``K`` on ``n_in`` inputs."""
+
+    K: int = 2
+
+    kind = "maxout"
+    code = 0
+
+    def __post_init__(self):
+        super().__post_init__()
+        self._check_rank()
+
+    @property
+    def label(self) -> str:
+        return f"maxout (K={self.K})"
 
     def jacobian_log_moment(self, side, t) -> float:
         from ..laws.sums import iid_sum_log_moment
@@ -92,12 +109,3 @@ class MaxoutDense(DenseLayer):
 
     def chain_rank(self) -> int:
         return self.K
-
-    def init_scale(self, scheme: str) -> float:
-        if scheme in _SCHEMES:
-            from ..constants import constant
-
-            return 1.0 / constant(_SCHEMES[scheme], self.K)
-        if scheme in ("he", "relu"):
-            raise NoLawError(self, f"the initialisation {scheme!r}", "it is a ReLU scheme; use 'maxout' (c = 1/M)")
-        return super().init_scale(scheme)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 
 from .._validate import MaxboundsValueError
-from .base import Layer, check_size, register
+from .base import Layer, check_image, check_size, register
 
 __all__ = ["MaxPool2d"]
 
@@ -40,10 +40,7 @@ class MaxPool2d(Layer):
 
     def __post_init__(self):
         object.__setattr__(self, "channels", check_size(self.channels, "channels"))
-        image = tuple(self.image) if not isinstance(self.image, (int, float)) else (self.image, self.image)
-        if len(image) != 2:
-            raise MaxboundsValueError("image", f"give the image size as (height, width), got {self.image!r}")
-        object.__setattr__(self, "image", tuple(check_size(v, "image") for v in image))
+        object.__setattr__(self, "image", check_image(self.image))
         p = check_size(self.pool, "pool")
         H, W = self.image
         if p > min(H, W):

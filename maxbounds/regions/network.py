@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from .._validate import MaxboundsValueError
-from ..architecture import Architecture
+from ..architecture import Architecture, WidthsView
 from ..layers.draw import draw_parameters
 
 __all__ = ["Network"]
@@ -39,7 +39,7 @@ MAX_FEATURES_EXACT = 20_000
 MAX_COORDINATE = 1e100
 
 
-class Network:
+class Network(WidthsView):
     """An explicit feed-forward maxout network (hidden maxout layers, linear output layer).
 
     Parameters
@@ -139,14 +139,6 @@ class Network:
     def ranks(self) -> tuple:
         """Ranks of the hidden layers ``(K_1, ..., K_{L-1})``."""
         return tuple(W.shape[1] for W, _ in self.layers[:-1])
-
-    @property
-    def n_in(self) -> int:
-        return self.widths[0]
-
-    @property
-    def n_out(self) -> int:
-        return self.widths[-1]
 
     @property
     def hidden_units(self) -> int:

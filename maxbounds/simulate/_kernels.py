@@ -1,4 +1,4 @@
-r"""Numba kernels of the Gram chain and the explicit samplers (random streams: :mod:`maxbounds._random`).
+r"""Numba kernels of the Gram chain and the explicit samplers (random streams: :mod:`maxbounds._streams`).
 
 Everything here is a small pure function compiled in ``nopython`` mode with
 ``cache=True``.  The Python API (:mod:`maxbounds.simulate.chain`,
@@ -24,7 +24,7 @@ import numpy as np
 
 from ..layers import _kernels as _layer_kernels
 from ..layers.serial import F_BSD, F_WSD, I_NIN, I_WIDTH
-from .._random import (  # noqa: F401  (re-exported: the kernels' vocabulary)
+from .._streams import (  # noqa: F401  (re-exported: the kernels' vocabulary)
     DIRECT_MAX_RANK, chi_square, gaussian_max, mix64, ndtri, next_u64, normal, seed_stream, standard_gamma,
     uniform,
 )

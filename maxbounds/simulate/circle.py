@@ -64,9 +64,8 @@ from scipy.special import ellipeinc
 from .._validate import MaxboundsValueError, as_real_array, as_vector
 from ..architecture import Architecture
 from ..layers.draw import draw_parameters
-from ..estimators import summarise
 from .chain import check_count, check_first
-from .length import _check_arch, _check_seed, mean_and_stderr
+from .length import CurveLengthSamples, _check_arch, _check_seed
 
 __all__ = ["CircleLengthSamples", "circle_breakpoints", "circle_length_samples"]
 
@@ -74,7 +73,7 @@ TWO_PI = 2.0 * math.pi
 
 
 @dataclass(frozen=True)
-class CircleLengthSamples:
+class CircleLengthSamples(CurveLengthSamples):
     r"""Exact curve lengths of one circle through independent random networks.
 
     Attributes
@@ -105,17 +104,6 @@ class CircleLengthSamples:
     distortion: np.ndarray
     pieces: np.ndarray
 
-    @property
-    def networks(self) -> int:
-        return int(self.length.shape[0])
-
-    def mean_distortion(self) -> tuple:
-        """The sample mean of the distortion and its standard error."""
-        return mean_and_stderr(self.distortion)
-
-    def summary(self, level: float = 0.95) -> dict:
-        """Estimates of the curve length, its distortion and the number of arcs."""
-        return summarise(self, ("length", "distortion", "pieces"), sample_axis=0, level=level)
 
 
 # ---------------------------------------------------------------------------

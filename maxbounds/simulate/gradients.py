@@ -40,7 +40,7 @@ import numba
 import numpy as np
 
 from .._parallel import run_chunks
-from .._random import seed_stream
+from .._streams import seed_stream
 from .._validate import MaxboundsValueError
 from ..architecture import Architecture
 from ..layers import _kernels as _layer_kernels
@@ -146,10 +146,14 @@ class GradientSamples:
         return self.weight_layer_sum / (widths[1:] * widths[:-1])
 
     @property
+    def ranks(self) -> np.ndarray:
+        """``(K_1, ..., K_{L-1}, 1)``: pieces per unit of every layer, as floats."""
+        return np.asarray([layer.rank for layer in self.architecture.network()], dtype=float)
+
+    @property
     def weight_per_k(self) -> np.ndarray:
         """Mean over ``(i, k, j)`` of the squared weight gradient: :attr:`weight_nonzero` over ``K_l``."""
-        ranks = np.asarray(tuple(self.architecture.ranks) + (1,), dtype=float)
-        return self.weight_nonzero / ranks
+        return self.weight_nonzero / self.ranks
 
     @property
     def bias_nonzero(self) -> np.ndarray:
@@ -159,8 +163,7 @@ class GradientSamples:
     @property
     def bias_per_k(self) -> np.ndarray:
         """Mean over ``(i, k)`` of the squared bias gradient: :attr:`bias_nonzero` over ``K_l``."""
-        ranks = np.asarray(tuple(self.architecture.ranks) + (1,), dtype=float)
-        return self.bias_nonzero / ranks
+        return self.bias_nonzero / self.ranks
 
     @property
     def ntk_layers(self) -> np.ndarray:

@@ -65,7 +65,7 @@ import numba
 import numpy as np
 
 from .._parallel import run_chunks
-from .._random import seed_stream
+from .._streams import seed_stream
 from .._validate import MaxboundsValueError, as_vector
 from ..architecture import Architecture
 from ..layers import _kernels as _layer_kernels
@@ -246,11 +246,27 @@ def _length_kernel(start, stop, a, b, ispec, fspec, n_params, seed, first, lengt
         pieces[s] = S.shape[0]
 
 
+class CurveLengthSamples:
+    """What the segment and circle samples share: ``length``, ``distortion`` and ``pieces`` per network."""
+
+    @property
+    def networks(self) -> int:
+        return int(self.length.shape[0])
+
+    def mean_distortion(self) -> tuple:
+        """The sample mean of the distortion and its standard error."""
+        return mean_and_stderr(self.distortion)
+
+    def summary(self, level: float = 0.95) -> dict:
+        """Estimates of the curve length, its distortion and the number of pieces (or arcs)."""
+        return summarise(self, ("length", "distortion", "pieces"), sample_axis=0, level=level)
+
+
 # ---------------------------------------------------------------------------
 # Python API
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
-class SegmentLengthSamples:
+class SegmentLengthSamples(CurveLengthSamples):
     r"""Exact curve lengths of one segment through independent random networks.
 
     Attributes
@@ -279,17 +295,6 @@ class SegmentLengthSamples:
     distortion: np.ndarray
     pieces: np.ndarray
 
-    @property
-    def networks(self) -> int:
-        return int(self.length.shape[0])
-
-    def mean_distortion(self) -> tuple:
-        """The sample mean of the distortion and its standard error."""
-        return mean_and_stderr(self.distortion)
-
-    def summary(self, level: float = 0.95) -> dict:
-        """Estimates of the curve length, its distortion and the number of pieces."""
-        return summarise(self, ("length", "distortion", "pieces"), sample_axis=0, level=level)
 
 
 def mean_and_stderr(values) -> tuple:
