@@ -225,3 +225,20 @@ def chi_square(state, k):
     if k <= 0:
         return 0.0
     return 2.0 * standard_gamma(state, 0.5 * k)
+
+
+# ---------------------------------------------------------------------------
+# flags passed between kernels
+# ---------------------------------------------------------------------------
+_FLAGS = np.array([False, True])
+
+
+@_jit
+def runtime_bool(value):
+    """``value`` as a run-time ``bool``.
+
+    Numba compiles a called kernel once per *literal* argument: ``f(x, True)`` and ``f(x, False)`` written
+    as constants are two specialisations, each costing seconds of compile time on a first run.  Kernels
+    pass constant flags through this function (an array read, so the type is plain ``bool``) to share one.
+    """
+    return _FLAGS[1] if value else _FLAGS[0]

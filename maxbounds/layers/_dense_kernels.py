@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._streams import normal
+from .._streams import normal, runtime_bool
 
 _jit = numba.njit(cache=True, nogil=True, fastmath=False)
 
@@ -25,13 +25,14 @@ def draw_dense(rng, n_in, width, K, weight_sd, bias_sd, W, B):
     """
     none = np.empty(0)
     no_sel = np.empty(0, dtype=np.int64)
-    draw_forward_dense(rng, none, none, n_in, width, K, weight_sd, bias_sd, False, 0.0, W, B, True, none, none,
-                       no_sel, False, False)
+    no, yes = runtime_bool(False), runtime_bool(True)
+    draw_forward_dense(rng, none, none, n_in, width, K, weight_sd, bias_sd, no, 0.0, W, B, yes, none, none,
+                       no_sel, no, no)
 
 
 @_jit
 def draw_forward_dense(rng, x, v, n_in, width, K, weight_sd, bias_sd, leaky, slope, W, B, keep, x_out, v_out, sel,
-                       jvp, forward=True):
+                       jvp, forward):
     """The dense kinds' draw, and optionally their forward pass fused with it: each weight is used as drawn.
 
     Draw order: for each unit ``i`` and piece ``k`` the weights ``j = 0..n_in-1``, then the bias when

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numba
 
+from .._streams import runtime_bool
+
 from ._conv_kernels import conv_forward, conv_vjp, draw_conv
 from ._dense_kernels import dense_vjp, draw_dense, draw_forward_dense, leaky_forward, maxout_forward
 from ._pool_kernels import pool_forward, pool_vjp
@@ -70,7 +72,7 @@ def draw_forward(rng, ispec, fspec, params, keep, layer, x, v, x_out, v_out, sel
     w0, b0, s0 = ispec[layer, I_WOFF], ispec[layer, I_BOFF], ispec[layer, I_SOFF]
     draw_forward_dense(rng, x, v, n_in, width, K, fspec[layer, F_WSD], fspec[layer, F_BSD], kind == LEAKY_RELU,
                        fspec[layer, F_SLOPE], params[w0:b0], params[b0:b0 + width * K], keep, x_out, v_out,
-                       sel[s0:s0 + width], jvp)
+                       sel[s0:s0 + width], jvp, runtime_bool(True))
 
 
 @_jit

@@ -31,6 +31,7 @@ import numpy as np
 from numba import types
 from numba.typed import List
 
+from .._streams import runtime_bool
 from ..simulate.length import _one_network
 
 _POLY = types.float64[:, ::1]
@@ -291,7 +292,8 @@ def random_counts(start, stop, widths, ranks, weight_sd, bias_sd, w_off, b_off, 
     for s in range(start, stop):
         weights, biases = _one_network(widths, ranks, weight_sd, bias_sd, w_off, b_off, seed, np.uint64(first + s))
         polygons, patterns, segments = new_lists()
-        r, p, length = partition(widths, ranks, w_off, b_off, weights, biases, A0, box_poly, min_area, False,
+        keep = runtime_bool(False)
+        r, p, length = partition(widths, ranks, w_off, b_off, weights, biases, A0, box_poly, min_area, keep,
                                  out_rows, polygons, patterns, segments)
         regions[s] = r
         pieces[s] = p

@@ -25,7 +25,7 @@ import numpy as np
 from ..layers import _kernels as _layer_kernels
 from ..layers.serial import F_BSD, F_WSD, I_NIN, I_WIDTH
 from .._streams import (  # noqa: F401  (re-exported: the kernels' vocabulary)
-    DIRECT_MAX_RANK, chi_square, gaussian_max, mix64, ndtri, next_u64, normal, seed_stream, standard_gamma,
+    DIRECT_MAX_RANK, chi_square, gaussian_max, mix64, ndtri, next_u64, normal, runtime_bool, seed_stream, standard_gamma,
     uniform,
 )
 
@@ -203,8 +203,8 @@ def explicit_kernel(start, stop, x0, u0, ispec, fspec, n_params, n_select, width
             n_prev, n = ispec[layer, I_NIN], ispec[layer, I_WIDTH]
             rho, r2, _ = correlation(log_xx, log_vv, cos, sin_sq, _log_sq(fspec[layer, F_WSD]),
                                      _log_sq(fspec[layer, F_BSD]))
-            _layer_kernels.draw_forward(rng, ispec, fspec, params, False, layer, x[:n_prev], v[:n_prev],
-                                        x_new[:n], v_new[:n], sel, True)
+            _layer_kernels.draw_forward(rng, ispec, fspec, params, runtime_bool(False), layer, x[:n_prev],
+                                        v[:n_prev], x_new[:n], v_new[:n], sel, runtime_bool(True))
             x, x_new = x_new, x
             v, v_new = v_new, v
             log_xx, log_vv, cos, sin_sq = vector_state(x[:n], v[:n])
@@ -249,7 +249,7 @@ def explicit_many_kernel(start, stop, X0, U0, ispec, fspec, n_params, n_select, 
                 if layer == L - 1:
                     out[1, s, t] = log_sq_norm(x[:n_prev])
                 _layer_kernels.layer_forward(ispec, fspec, params, layer, x[:n_prev], v[:n_prev], x_new[:n],
-                                             v_new[:n], sel, True)
+                                             v_new[:n], sel, runtime_bool(True))
                 x, x_new = x_new, x
                 v, v_new = v_new, v
             out[0, s, t] = log_sq_norm(v[:ispec[L - 1, I_WIDTH]])

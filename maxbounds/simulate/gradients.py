@@ -40,7 +40,7 @@ import numba
 import numpy as np
 
 from .._parallel import run_chunks
-from .._streams import seed_stream
+from .._streams import runtime_bool, seed_stream
 from .._validate import MaxboundsValueError
 from ..architecture import Architecture
 from ..layers import _kernels as _layer_kernels
@@ -82,8 +82,8 @@ def _gradient_kernel(start, stop, x0, ispec, fspec, n_params, n_select, width_ma
         # forward: the winners of every unit go to sel
         for layer in range(L):
             n_prev, n = ispec[layer, I_NIN], ispec[layer, I_WIDTH]
-            _layer_kernels.draw_forward(rng, ispec, fspec, params, True, layer, x[:n_prev], x[:n_prev],
-                                        x_new[:n], x_new[:n], sel, False)
+            _layer_kernels.draw_forward(rng, ispec, fspec, params, runtime_bool(True), layer, x[:n_prev],
+                                        x[:n_prev], x_new[:n], x_new[:n], sel, runtime_bool(False))
             x, x_new = x_new, x
             total = 0.0
             for i in range(n):

@@ -132,7 +132,7 @@ def _layer(T, A, S, P, n_prev, n, K, w, bias):
     alpha = np.empty((n, K))
     beta = np.empty((n, K))
     cuts = np.empty(n * max(K - 1, 1) + 1)
-    count = 0
+    count = np.int64(0)  # a run-time int: a literal 0 would make Numba compile _grow twice
     T2[0] = T[0]
     for p in range(P):
         for i in range(n):
@@ -145,7 +145,7 @@ def _layer(T, A, S, P, n_prev, n, K, w, bias):
                     zs += w[base + j] * S[p, j]
                 alpha[i, k], beta[i, k] = za, zs
         t0, t1 = T[p], T[p + 1]
-        m = 0
+        m = np.int64(0)
         if K > 1:
             for i in range(n):
                 m = _envelope_cuts(alpha[i], beta[i], K, t0, t1, cuts, m)
@@ -191,7 +191,7 @@ def _pieces(a, b, widths, ranks, w_off, b_off, weights, biases):
     for j in range(n0):
         A[0, j] = a[j]
         S[0, j] = b[j] - a[j]
-    P = 1
+    P = np.int64(1)  # run-time, as in _plan_pieces: one compiled _layer
     for layer in range(ranks.shape[0]):
         n_prev, n, K = widths[layer], widths[layer + 1], ranks[layer]
         w = weights[w_off[layer]: w_off[layer] + n * K * n_prev]
