@@ -238,3 +238,17 @@ def test_network_samples_of_a_conv_pool_network_is_the_numpy_network():
             v = J @ v
         assert res.jacobian_sq_norm[s] == pytest.approx(v @ v, rel=1e-12)
         assert res.sq_norm_x[-1, s] == pytest.approx(h @ h, rel=1e-12)
+
+
+def test_draw_many_equals_draw_parameters_network_by_network():
+    from maxbounds.architecture import Architecture
+    from maxbounds.layers.draw import draw_many, draw_parameters
+
+    for net in (Architecture.convolutional((2, 3), (4, 4), 2, ranks=2, bias_var=0.1).network(),
+                Architecture.parse("3,5,4,2", "3,2", "1", "1", "0.2").network("relu")):
+        stacked = draw_many(net, 5, 3, 4)
+        for s in range(4):
+            one = draw_parameters(net, 5, 3 + s)
+            for layer_all, layer_one in zip(stacked, one):
+                np.testing.assert_array_equal(layer_all[0][s], layer_one[0])
+                np.testing.assert_array_equal(layer_all[1][s], layer_one[1])

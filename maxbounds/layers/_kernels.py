@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import numba
 
-from .._streams import runtime_bool
+import numpy as np
+
+from .._streams import runtime_bool, seed_stream
 
 from ._conv_kernels import conv_forward, conv_vjp, draw_conv
 from ._dense_kernels import dense_vjp, draw_dense, draw_forward_dense, leaky_forward, maxout_forward
@@ -114,3 +116,12 @@ def layer_vjp(ispec, fspec, params, layer, sel, d_out, d_in):
                  ispec[layer, I_K], K, params[w0:b0], s, d_in)
     else:
         pool_vjp(d_out, n_in, width, s, d_in)
+
+
+@_jit
+def draw_many(start, stop, seed, first, ispec, fspec, out):
+    """Rows ``start..stop-1`` of ``out`` (networks, n_params): network ``first + s`` of ``seed`` in row ``s``."""
+    rng = np.empty(4, dtype=np.uint64)
+    for s in range(start, stop):
+        seed_stream(rng, seed, np.uint64(first + s))
+        draw_network(rng, ispec, fspec, out[s])

@@ -15,7 +15,7 @@ import numpy as np
 from .._validate import MaxboundsValueError
 from .serial import Serial
 
-__all__ = ["draw_parameters", "draw_flat", "as_serial"]
+__all__ = ["draw_parameters", "draw_many", "draw_flat", "as_serial"]
 
 
 def as_serial(net, argument="net") -> Serial:
@@ -60,4 +60,35 @@ def draw_parameters(net, seed, index=0) -> list:
         b = params[offset:offset + layer.bias_count].reshape(layer.weight_shape()[:2])
         offset += layer.bias_count
         out.append((W.copy(), b.copy()))
+    return out
+
+
+def draw_many(net, seed, first=0, count=1) -> list:
+    """Networks ``first..first+count-1`` of ``seed`` at once: :func:`draw_parameters` stacked on a leading axis.
+
+    ``[(W_1, b_1), ..., (W_L, b_L)]`` with ``W_l`` of shape ``(count,) + weight shape`` (``None`` for a
+    pooling layer); one compiled call draws them all (in threads), where a Python loop over
+    :func:`draw_parameters` would pay its overhead per network.
+    """
+    from .._parallel import run_chunks
+    from ..simulate.chain import check_count, check_first, check_seed
+    from . import _kernels
+
+    net = as_serial(net)
+    seed, count = check_seed(seed), check_count(count, "count")
+    first = check_first(first, count)
+    plan = net.plan()
+    flat = np.empty((count, plan.n_params))
+    run_chunks(_kernels.draw_many, count, np.uint64(seed), first, plan.ispec, plan.fspec, flat)
+    out, offset = [], 0
+    for layer in net.layers:
+        if not layer.has_parameters:
+            out.append(None)
+            continue
+        shape = layer.weight_shape()
+        W = flat[:, offset:offset + layer.weight_count].reshape((count,) + shape)
+        offset += layer.weight_count
+        b = flat[:, offset:offset + layer.bias_count].reshape((count,) + shape[:2])
+        offset += layer.bias_count
+        out.append((W, b))
     return out

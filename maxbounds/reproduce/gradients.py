@@ -40,7 +40,7 @@ from ..architecture import Architecture
 from ..constants import constant
 from .. import reference
 from ..laws.gradients import gradient_bounds
-from ..layers.draw import draw_parameters
+from ..layers.draw import draw_many
 from ..simulate import gradient_samples
 from . import _common
 
@@ -86,7 +86,7 @@ def weight_entries(arch: Architecture, x, seed: int, first: int, count: int) -> 
     (pieces never selected give exact zeros).
     """
     net = arch.network()
-    params = reference.stack([draw_parameters(net, seed, s) for s in range(first, first + count)])
+    params = draw_many(net, seed, first, count)
     grads = reference.parameter_gradients(net, params, np.asarray(x, float).reshape(-1), np.ones(1))
     return np.concatenate([g[0].reshape(count, -1) ** 2 for g in grads if g is not None], axis=1)
 

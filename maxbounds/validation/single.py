@@ -233,12 +233,12 @@ def agreement(arch: Architecture, x, u, seed: int, sampler: str = "explicit",
     layer and the NTK diagonal (:func:`~maxbounds.simulate.gradient_samples`).
     """
     from .. import reference
-    from ..layers.draw import draw_parameters
+    from ..layers.draw import draw_many
     from ..simulate import gradient_samples
 
     net = arch.network()
     unit = np.asarray(u, float) / np.linalg.norm(u)
-    mine = reference.evaluate(net, reference.stack([draw_parameters(net, seed, s) for s in range(networks)]),
+    mine = reference.evaluate(net, draw_many(net, seed, 0, networks),
                               x, unit)
     if sampler == "explicit":
         theirs = explicit_samples(arch, x, u, networks, seed, per_layer=True)
