@@ -43,6 +43,12 @@ class Plan:
     n_select: int
     width_max: int
 
+    def dense_layout(self) -> tuple:
+        """``(widths, ranks, w_off, b_off)`` of a dense network: the split layout the region and length kernels
+        read, with weights at ``params[w_off[l]:]`` and biases at ``params[b_off[l]:]`` of one flat buffer."""
+        widths = np.concatenate(([self.ispec[0, I_NIN]], self.ispec[:, I_WIDTH])).astype(np.int64)
+        return (widths, self.ispec[:, I_RANK].copy(), self.ispec[:, I_WOFF].copy(), self.ispec[:, I_BOFF].copy())
+
 
 @dataclasses.dataclass(frozen=True)
 class Serial:

@@ -31,8 +31,8 @@ import numpy as np
 from numba import types
 from numba.typed import List
 
-from .._streams import runtime_bool
-from ..simulate.length import _one_network
+from .._streams import runtime_bool, seed_stream
+from ..layers._kernels import draw_network
 
 _POLY = types.float64[:, ::1]
 _PATTERN = types.int32[::1]
@@ -283,17 +283,22 @@ def new_lists():
 
 
 @numba.njit(cache=True, nogil=True)
-def random_counts(start, stop, widths, ranks, weight_sd, bias_sd, w_off, b_off, A0, box_poly, min_area, out_rows,
-                  seed, first, regions, pieces, boundary_length):
+def random_counts(start, stop, ispec, fspec, n_params, widths, ranks, w_off, b_off, A0, box_poly, min_area,
+                  out_rows, seed, first, regions, pieces, boundary_length):
     """Regions and boundary pieces of networks ``first + start .. first + stop - 1`` of ``seed``.
 
-    Run with :func:`maxbounds._parallel.run_chunks` (threads; no parfor compile).
+    Each network is drawn by the layers' one draw (:func:`maxbounds.layers._kernels.draw_network` on the
+    plan ``ispec, fspec``) into one flat buffer, which :func:`partition` reads through the plan's dense
+    layout ``(widths, ranks, w_off, b_off)``.  Run with :func:`maxbounds._parallel.run_chunks`.
     """
+    rng = np.empty(4, dtype=np.uint64)
+    params = np.empty(n_params)
+    keep = runtime_bool(False)
     for s in range(start, stop):
-        weights, biases = _one_network(widths, ranks, weight_sd, bias_sd, w_off, b_off, seed, np.uint64(first + s))
+        seed_stream(rng, seed, np.uint64(first + s))
+        draw_network(rng, ispec, fspec, params)
         polygons, patterns, segments = new_lists()
-        keep = runtime_bool(False)
-        r, p, length = partition(widths, ranks, w_off, b_off, weights, biases, A0, box_poly, min_area, keep,
+        r, p, length = partition(widths, ranks, w_off, b_off, params, params, A0, box_poly, min_area, keep,
                                  out_rows, polygons, patterns, segments)
         regions[s] = r
         pieces[s] = p

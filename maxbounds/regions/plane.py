@@ -31,7 +31,7 @@ from .._parallel import run_chunks
 from .._validate import MaxboundsValueError, as_vector
 from ..architecture import Architecture
 from ..simulate.chain import check_count, check_first, check_seed
-from ..simulate.length import _check_arch, _layout, mean_and_stderr
+from ..simulate.length import _check_arch, mean_and_stderr
 from . import _plane_kernel
 from .network import Network, check_network, check_size, finite_box
 
@@ -192,10 +192,10 @@ def plane_region_samples(arch: Architecture, box=(-1.0, 1.0), networks: int = 1,
         for s in range(networks):
             regions[s], pieces[s], length[s] = _run(Network.random(arch, seed, first + s, relu=True), sl, False)[:3]
     else:
-        widths, ranks, weight_sd, bias_sd, w_off, b_off = _layout(arch)
-        run_chunks(_plane_kernel.random_counts, networks, widths, ranks, weight_sd, bias_sd, w_off, b_off,
-                   sl.affine(), sl.corners(), MIN_AREA * sl.area, out_rows, np.uint64(seed), first, regions,
-                   pieces, length)
+        plan = arch.network().plan()
+        run_chunks(_plane_kernel.random_counts, networks, plan.ispec, plan.fspec, plan.n_params,
+                   *plan.dense_layout(), sl.affine(), sl.corners(), MIN_AREA * sl.area, out_rows, np.uint64(seed),
+                   first, regions, pieces, length)
     if not np.all(np.isfinite(length)):
         raise MaxboundsValueError("box", "non-finite boundary length: the box is too large for double precision")
     return PlaneCounts(arch, sl, seed, regions, pieces, length)

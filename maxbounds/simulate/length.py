@@ -69,7 +69,6 @@ from .._streams import seed_stream
 from .._validate import MaxboundsValueError, as_vector
 from ..architecture import Architecture
 from ..layers import _kernels as _layer_kernels
-from ..layers._dense_kernels import draw_dense
 from ..layers.draw import draw_flat, draw_parameters
 from ..estimators import summarise
 from ..layers.serial import I_BOFF, I_NIN, I_RANK, I_WIDTH, I_WOFF
@@ -213,24 +212,6 @@ def _plan_pieces(a, b, ispec, params):
 
 
 @numba.njit(cache=True, nogil=True)
-def _one_network(widths, ranks, weight_sd, bias_sd, w_off, b_off, seed, index):
-    """Network ``index`` of ``seed`` in the split layout of :meth:`maxbounds.regions.Network.flat`.
-
-    The dense kind's own draw (:func:`maxbounds.layers._dense_kernels.draw_dense`), layer by layer on the
-    stream ``(seed, index)``: the numbers of :func:`maxbounds.layers._kernels.draw_network` for the
-    plan of the same architecture.  For the region counters, which read that layout.
-    """
-    rng = np.empty(4, dtype=np.uint64)
-    seed_stream(rng, seed, index)
-    weights = np.empty(w_off[-1])
-    biases = np.empty(b_off[-1])
-    for layer in range(ranks.shape[0]):
-        draw_dense(rng, widths[layer], widths[layer + 1], ranks[layer], weight_sd[layer], bias_sd[layer],
-                   weights[w_off[layer]:w_off[layer + 1]], biases[b_off[layer]:b_off[layer + 1]])
-    return weights, biases
-
-
-@numba.njit(cache=True, nogil=True)
 def _length_kernel(start, stop, a, b, ispec, fspec, n_params, seed, first, length, pieces):
     """Rows ``start..stop-1`` (run with :func:`maxbounds._parallel.run_chunks`): network ``first + s`` of ``seed``."""
     params = np.empty(n_params)
@@ -302,22 +283,6 @@ def mean_and_stderr(values) -> tuple:
     d = np.asarray(values, dtype=float)
     se = float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan
     return float(d.mean()), se
-
-
-def _layout(arch):
-    """``(widths, ranks, weight_sd, bias_sd, w_off, b_off)`` of :func:`_one_network` (the region counters' layout)."""
-    L = arch.depth
-    widths = np.asarray(arch.widths, dtype=np.int64)
-    ranks = np.asarray(tuple(arch.ranks) + (1,), dtype=np.int64)
-    scales = arch.scales()
-    weight_sd = np.array([math.sqrt(scales[l] / arch.widths[l]) for l in range(L)])
-    bias_sd = np.array([math.sqrt(v) for v in arch.bias_var])
-    w_off = np.zeros(L + 1, dtype=np.int64)
-    b_off = np.zeros(L + 1, dtype=np.int64)
-    for l in range(L):
-        w_off[l + 1] = w_off[l] + widths[l + 1] * ranks[l] * widths[l]
-        b_off[l + 1] = b_off[l] + widths[l + 1] * ranks[l]
-    return widths, ranks, weight_sd, bias_sd, w_off, b_off
 
 
 def _check_arch(arch, what):
