@@ -191,6 +191,15 @@ class Layer:
     def bias_count(self) -> int:
         return 0
 
+    def geometry(self) -> tuple:
+        """``(C_in, C_out, H, W, k or p)`` of the kernels' plan row: zeros for dense kinds."""
+        return (0, 0, 0, 0, 0)
+
+    @property
+    def kernel_slope(self) -> float:
+        """The float the kernels read as the layer's slope (leaky ReLU's ``a``; 0 for other kinds)."""
+        return 0.0
+
     @property
     def selection_count(self) -> int:
         """Integers a forward pass records (the winning piece or input of each unit)."""

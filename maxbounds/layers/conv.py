@@ -73,6 +73,9 @@ class MaxoutConv2d(MaxoutScales, Layer):
     def bias_count(self) -> int:
         return self.channels * self.K
 
+    def geometry(self) -> tuple:
+        return (self.in_channels, self.channels, self.image[0], self.image[1], self.kernel_size)
+
     def weight_shape(self) -> tuple:
         return (self.channels, self.K, self.in_channels, self.kernel_size, self.kernel_size)
 

@@ -64,6 +64,10 @@ class LeakyReLUDense(DenseLayer):
     def label(self) -> str:
         return "relu" if self.slope == 0 else f"leaky relu (a={self.slope:g})"
 
+    @property
+    def kernel_slope(self) -> float:
+        return self.slope
+
     def named_scale(self, name: str) -> float:
         return 2.0 / (1.0 + self.slope**2)
 

@@ -59,6 +59,9 @@ class MaxPool2d(Layer):
     def out_image(self) -> tuple:
         return (self.image[0] // self.pool, self.image[1] // self.pool)
 
+    def geometry(self) -> tuple:
+        return (self.channels, self.channels, self.image[0], self.image[1], self.pool)
+
     @property
     def fan_in(self) -> int:
         return self.pool * self.pool

@@ -123,24 +123,14 @@ class Serial:
             offset += layer.bias_count
             ispec[row, I_SOFF] = selection
             selection += layer.selection_count
-            geometry = _geometry(layer)
-            ispec[row, I_CIN:I_K + 1] = geometry
+            ispec[row, I_CIN:I_K + 1] = layer.geometry()
             fspec[row, F_WSD] = layer.weight_sd
             fspec[row, F_BSD] = layer.bias_sd
-            fspec[row, F_SLOPE] = getattr(layer, "slope", 0.0)
+            fspec[row, F_SLOPE] = layer.kernel_slope
         if offset > MAX_PARAMETERS:
             raise MaxboundsValueError("widths", f"a network of {offset:.3g} parameters is beyond the "
                                                 f"{MAX_PARAMETERS:.0e} the simulators hold in memory")
         return Plan(ispec, fspec, int(offset), int(selection), int(max(self.widths)))
-
-
-def _geometry(layer) -> tuple:
-    """``(C_in, C_out, H, W, k or p)`` of a convolution or a pooling layer (zeros for dense kinds)."""
-    if layer.kind == "maxout_conv":
-        return (layer.in_channels, layer.channels, layer.image[0], layer.image[1], layer.kernel_size)
-    if layer.kind == "maxpool":
-        return (layer.channels, layer.channels, layer.image[0], layer.image[1], layer.pool)
-    return (0, 0, 0, 0, 0)
 
 
 def serial(*layers) -> Serial:
