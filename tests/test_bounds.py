@@ -332,3 +332,16 @@ def test_init_per_architecture_from_the_command_line(capsys):
         assert main(argv) == 2
         out, err = capsys.readouterr()
         assert out == "" and err.count("\n") == 1 and option in err
+
+
+def test_init_scheme_follows_the_activation_and_errors_name_the_option(capsys):
+    from maxbounds.cli.main import main
+
+    assert main(["init", "--widths", "3,8,2", "--activation", "relu", "--format", "json"]) == 0
+    layers = json.loads(capsys.readouterr().out)["layers"]
+    assert [row["c"] for row in layers] == [2.0, 1.0]          # He for the ReLU layer, 1 for the output
+    for argv, option in ((["init", "--widths", "3,8,2", "--activation", "leaky_relu", "--slope", "2"], "--slope"),
+                         (["init", "--activation", "relu"], "--activation")):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and f"argument {option}:" in err

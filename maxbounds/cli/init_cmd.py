@@ -13,6 +13,9 @@ from ..report import render
 from ..report.json import dumps
 from ._parse import positive_int
 
+#: Error-message option of each Python argument name (see maxbounds.cli.main.OPTION_NAMES).
+OPTION_NAMES = {"slope": "--slope", "activation": "--activation", "width": "--width"}
+
 HELP = "Weight scale c (weights ~ N(0, c/fan_in)) and the standard deviation to give an initialiser."
 
 
@@ -27,8 +30,9 @@ def add_parser(commands):
                         help="with --widths: the hidden units (default maxout)")
     parser.add_argument("--slope", type=float, default=0.01, metavar="A",
                         help="with --activation leaky_relu: the slope a (default 0.01)")
-    parser.add_argument("--scheme", choices=SCHEMES, default="maxout",
-                        help="maxout: c=1/M; upper: 1/L; lower: 1/S; he: 2 (ReLU); fractional: preserve E||x||^s")
+    parser.add_argument("--scheme", choices=SCHEMES, default=None,
+                        help="maxout: c=1/M; upper: 1/L; lower: 1/S; he: 2/(1+a^2) (ReLU, leaky ReLU); fractional: "
+                             "preserve E||x||^s (default: maxout, or he with --activation relu/leaky_relu)")
     parser.add_argument("--s", type=float, default=None, metavar="S", help="moment order for --scheme fractional, in (0, 2]")
     parser.add_argument("--fan-in", type=positive_int, default=None, metavar="N",
                         help="fan-in of the layer (for a convolution, computed from --kernel-size and --in-channels)")
@@ -44,6 +48,10 @@ def add_parser(commands):
 def run(args) -> int:
     from .._validate import MaxboundsValueError
 
+    if args.scheme is None:
+        args.scheme = "maxout" if args.activation == "maxout" else "he"
+    if args.activation != "maxout" and args.widths is None:
+        raise MaxboundsValueError("activation", "applies to the layers of --widths; give --widths")
     if args.widths is not None:
         return _run_network(args)
     rank = _single_rank(args.rank)
@@ -86,6 +94,8 @@ def _run_network(args) -> int:
             raise MaxboundsValueError(option, "is read from --widths; give one or the other")
     arch = Architecture.parse(args.widths, args.rank)
     slope = args.slope if args.activation == "leaky_relu" else 0.0
+    if not 0.0 <= slope <= 1.0:
+        raise MaxboundsValueError("slope", f"must be a number in [0, 1], got {slope:g}")
     net = arch.network(args.activation, slope=slope)
     result = init_network(net, args.scheme, s=args.s)
     rows = result.rows()
