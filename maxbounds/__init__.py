@@ -37,6 +37,7 @@ _NAMES = {
         "Layer", "NoLawError", "KINDS", "register", "MaxoutDense", "LeakyReLUDense", "Linear", "MaxoutConv2d",
         "MaxPool2d", "Serial", "serial", "Plan", "maxout", "relu", "leaky_relu", "linear")},
     "draw_parameters": ("maxbounds.layers.draw", "draw_parameters"),
+    "draw_many": ("maxbounds.layers.draw", "draw_many"),
     "Architecture": ("maxbounds.architecture", "Architecture"),
     "parse_widths": ("maxbounds.architecture", "parse_widths"),
     # constants
@@ -64,6 +65,7 @@ _NAMES = {
         "segment_length_samples", "SegmentLengthSamples", "circle_length_samples", "CircleLengthSamples",
         "conv_jacobian_samples", "ConvJacobianSamples")},
     "feature_gradient_moments": ("maxbounds.simulate.feature_gradients", "feature_gradient_moments"),
+    "network_samples": ("maxbounds.simulate.explicit", "network_samples"),
     # region counting
     **{name: ("maxbounds.regions", name) for name in (
         "count_plane_regions", "plane_partition", "line_regions", "grid_count")},

@@ -21,11 +21,11 @@ whatever the number of threads; both return
 from .chain import chain_samples
 from .circle import CircleLengthSamples, circle_length_samples
 from .conv import ConvJacobianSamples, conv_jacobian_samples
-from .explicit import explicit_samples, explicit_samples_many
+from .explicit import explicit_samples, explicit_samples_many, network_samples
 from .gradients import GradientSamples, gradient_samples
 from .length import SegmentLengthSamples, segment_length_samples
 
 __all__ = [
-    "chain_samples", "explicit_samples", "explicit_samples_many", "gradient_samples", "GradientSamples",
+    "chain_samples", "explicit_samples", "explicit_samples_many", "network_samples", "gradient_samples", "GradientSamples",
     "segment_length_samples", "SegmentLengthSamples", "circle_length_samples", "CircleLengthSamples", "conv_jacobian_samples", "ConvJacobianSamples",
 ]
