@@ -28,6 +28,7 @@ import re
 from collections.abc import Sequence
 
 from ._validate import MAX_RANK, MaxboundsValueError
+from .layers.base import check_bias_var
 
 #: Largest width and depth accepted (absurd sizes are rejected early).
 MAX_WIDTH = 10**9
@@ -107,7 +108,7 @@ class Architecture(WidthsView):
         c_spec = tuple(_scale_spec(value) for value in _per_layer(c, hidden, "c"))
         scales = tuple(_scale(value, K) for value, K in zip(c_spec, ranks))
         c_out = _positive(c_out, "c_out")
-        betas = tuple(_nonnegative(b, "bias_var") for b in _per_layer(bias_var, hidden + 1, "bias_var"))
+        betas = tuple(check_bias_var(b) for b in _per_layer(bias_var, hidden + 1, "bias_var"))
         object.__setattr__(self, "widths", widths)
         object.__setattr__(self, "ranks", ranks)
         object.__setattr__(self, "c", scales)
@@ -332,27 +333,16 @@ def _positive(value, argument):
     return float(value)
 
 
-def _nonnegative(value, argument):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise MaxboundsValueError(argument, f"must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
 def _scale_spec(value):
-    """A scale as given, checked: a number > 0 or a named scale (kept as its name)."""
-    if isinstance(value, str):
-        token = _scale_token(value)
-        return token if isinstance(token, str) else _positive(token, "c")
-    return _positive(value, "c")
+    """A scale as given, checked by the layers' own check: a number > 0 or a named maxout scale (kept)."""
+    from .layers.base import check_scale_spec
+    from .layers.maxout import MaxoutScales
+
+    return check_scale_spec(value, MaxoutScales.scale_names)
 
 
-def _scale(value, K):
-    """A weight scale: a positive number or ``1/M``, ``1/L``, ``1/S`` at rank ``K``."""
-    if isinstance(value, str):
-        from .constants import constant
+def _scale(spec, K):
+    """The number of a checked scale at rank ``K`` (a named scale through the maxout layers' definition)."""
+    from .layers.maxout import maxout_scale
 
-        token = _scale_token(value)
-        if isinstance(token, float):
-            return _positive(token, "c")
-        return 1.0 / constant(token[2], K)
-    return _positive(value, "c")
+    return maxout_scale(spec, K) if isinstance(spec, str) else spec

@@ -50,7 +50,7 @@ import numpy as np
 from .._validate import MaxboundsValueError, as_order
 from ..architecture import Architecture
 from .jacobian import exp_checked
-from .sums import chi2_log_moment, iid_sum_log_moment
+from .sums import chi2_log_moment
 
 __all__ = [
     "c_bias", "layer_c_bias", "log_grad_moment_bound", "c_grad_bound", "c_grad_estimate", "GradEstimate",
@@ -107,25 +107,27 @@ def _check_arch(arch):
 
 
 def _layer_params(arch, layer):
+    """``(c_l, fan-in)`` of weight layer ``layer`` (1-based), read off the network's layer."""
     if not isinstance(layer, numbers.Integral) or isinstance(layer, bool) or not 1 <= layer <= arch.depth:
         raise MaxboundsValueError("layer", f"must be an integer in 1..{arch.depth}, got {layer!r}")
-    c = arch.c_out if layer == arch.depth else arch.c[layer - 1]
-    return c, arch.widths[layer - 1]
+    unit = arch.network()[layer - 1]
+    return unit.scale, unit.fan_in
 
 
 def _log_B_moment(arch, layer, s):
-    r""":math:`\log E[B_{l-1}^s]`, :math:`B_{l-1} = \prod_{m<l}(c_m/n_{m-1})\sum_{i\le n_m}\Xi_{m,i}`."""
-    total = 0.0
-    for m in range(1, layer):
-        total += s * math.log(arch.c[m - 1] / arch.widths[m - 1])
-        total += _log_sum_max_moment(arch.ranks[m - 1], arch.widths[m], s)
-    return total
+    r""":math:`\log E[B_{l-1}^s]`, :math:`B_{l-1} = \prod_{m<l}(c_m/n_{m-1})\sum_{i\le n_m}\Xi_{m,i}`.
+
+    Each factor is the layer's upper stochastic-order factor, ``layer.jacobian_log_moment("upper", s)``.
+    """
+    return sum(_upper_log_moment(unit, s) for unit in arch.network()[:layer - 1])
 
 
 @functools.lru_cache(maxsize=4096)
-def _log_sum_max_moment(K, n, s):
-    r""":math:`\log E[(\sum_{i\le n}\Xi_i)^s]` (cached: repeated layers ask for the same value)."""
-    return float(iid_sum_log_moment("chi2_max", K, n, s))
+def _upper_log_moment(unit, s):
+    """``unit.jacobian_log_moment("upper", s)``, cached by the layer's law (repeated layers ask for the same)."""
+    if unit.index is not None:
+        return _upper_log_moment(dataclasses.replace(unit, index=None), s)
+    return unit.jacobian_log_moment("upper", s)
 
 
 def _log_abs_gauss(t):

@@ -23,10 +23,17 @@ import math
 from .base import NoLawError, register, side_check
 from .dense import DenseLayer
 
-__all__ = ["MaxoutDense"]
+__all__ = ["MaxoutDense", "MaxoutScales", "maxout_scale"]
 
 _SIDE_LAW = {"lower": ("chi2_min", "S"), "upper": ("chi2_max", "L")}
 _SCHEMES = {"maxout": "M", "upper": "L", "lower": "S"}
+
+
+def maxout_scale(name: str, K: int) -> float:
+    """The named scale ``1/M``, ``1/L`` or ``1/S`` at rank ``K``: :math:`1/M(K)`, :math:`1/L(K)`, :math:`1/S(K)`."""
+    from ..constants import constant
+
+    return 1.0 / constant(name[2], K)
 
 
 class MaxoutScales:
@@ -46,9 +53,7 @@ class MaxoutScales:
 
     def named_scale(self, name: str) -> float:
         """``1/M``, ``1/L``, ``1/S`` at this layer's rank."""
-        from ..constants import constant
-
-        return 1.0 / constant(name[2], self.K)
+        return maxout_scale(name, self.K)
 
     def init_scale(self, scheme: str) -> float:
         """``maxout``: :math:`1/M(K)`; ``upper``: :math:`1/L(K)`; ``lower``: :math:`1/S(K)`."""

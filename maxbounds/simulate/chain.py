@@ -73,16 +73,17 @@ def chain_samples(arch, x, u, samples, seed, *, per_layer=False, first_sample=0)
 # ---------------------------------------------------------------------------
 # shared by chain and explicit
 # ---------------------------------------------------------------------------
-def layer_arrays(arch, ranks=None):
-    """``widths`` (L+1), ``ranks``, ``log(c_l/n_{l-1})``, ``log beta_l`` (L each); the output has rank 1."""
-    L = arch.depth
-    widths = np.asarray(arch.widths, dtype=np.int64)
-    if ranks is None:
-        ranks = tuple(arch.ranks) + (1,)
-    ranks = np.asarray(ranks, dtype=np.int64)
-    scales = arch.scales()
-    log_scale = np.array([math.log(scales[l] / arch.widths[l]) for l in range(L)])
-    log_beta = np.array([math.log(b) if b > 0 else -math.inf for b in arch.bias_var])
+def layer_arrays(arch):
+    """``widths`` (L+1), and per layer its Gram-chain rank, ``log(c_l/fan_in_l)`` and ``log beta_l``.
+
+    Read off the network's layers (:meth:`~maxbounds.layers.Layer.chain_rank` raises for a kind without
+    a chain step); the output layer is linear, rank 1.
+    """
+    net = arch.network()
+    widths = np.asarray(net.widths, dtype=np.int64)
+    ranks = np.array([layer.chain_rank() for layer in net], dtype=np.int64)
+    log_scale = np.array([math.log(layer.scale / layer.fan_in) for layer in net])
+    log_beta = np.array([math.log(layer.bias_var) if layer.bias_var > 0 else -math.inf for layer in net])
     return widths, ranks, log_scale, log_beta
 
 
