@@ -52,8 +52,8 @@ def _constant(values, argument, depth, given):
         return values[0]
     shown = ",".join(v if isinstance(v, str) else f"{v:g}" for v in values)
     raise MaxboundsValueError(
-        argument, f"the per-layer values {shown} fit depth {given} only; a sweep to depth {depth} needs one "
-                  "value for every hidden layer")
+        argument, f"the per-layer values {shown} fit depth {given} only; a sweep to depth {depth} repeats a "
+                  f"single value over the hidden layers, so give one (or sweep to depth {given} only)")
 
 
 def depth_sweep(arch: Architecture, depths) -> list:
