@@ -165,9 +165,9 @@ def init_network(net, scheme: str = "maxout", s: float | None = None) -> Network
             rows.append(LayerInit(layer.index, layer.label, layer.fan_in, None, None))
             layers.append(layer)
             continue
-        c = _layer_scale(layer, scheme, s)
-        rows.append(LayerInit(layer.index, layer.label, layer.fan_in, c, math.sqrt(c / layer.fan_in)))
-        layers.append(layer.replace(c=c))
+        initialised = layer.replace(c=_layer_scale(layer, scheme, s))
+        rows.append(LayerInit(layer.index, layer.label, layer.fan_in, initialised.scale, initialised.weight_sd))
+        layers.append(initialised)
     return NetworkInit(scheme, tuple(rows), Serial(tuple(layers)))
 
 
