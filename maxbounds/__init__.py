@@ -35,7 +35,7 @@ _NAMES = {
     # layers and architectures
     **{name: ("maxbounds.layers", name) for name in (
         "Layer", "NoLawError", "KINDS", "register", "MaxoutDense", "LeakyReLUDense", "Linear", "MaxoutConv2d",
-        "MaxPool2d", "Serial", "serial", "Plan", "maxout", "relu", "leaky_relu", "linear")},
+        "LeakyReLUConv2d", "MaxPool2d", "Serial", "serial", "Plan", "maxout", "relu", "leaky_relu", "linear")},
     "draw_parameters": ("maxbounds.layers.draw", "draw_parameters"),
     "draw_many": ("maxbounds.layers.draw", "draw_many"),
     "Architecture": ("maxbounds.architecture", "Architecture"),

@@ -21,13 +21,19 @@ maximiser on ties) and slopes :math:`g`:
   :math:`(Jv)_i = g_i W_i\cdot v`;
 * maxout convolution: the same with :math:`W_{ck}\cdot P(h, w)`, ``P`` the
   ``k x k`` zero-padded patch of the input at ``(h, w)``;
+* leaky ReLU convolution (rank 1, slope ``a``; ``a = 0`` is ReLU):
+  :math:`x_{c,h,w} = \phi_a(z_{c,h,w})`, :math:`z_{c,h,w} = W_{c0}\cdot P(h, w) + b_{c0}`,
+  winners :math:`1[z > 0]`, :math:`g = 1[z > 0] + a\,1[z \le 0]` and
+  :math:`(Jv)_{c,h,w} = g_{c,h,w}\,W_{c0}\cdot P_v(h, w)`;
 * max-pooling: :math:`x_o = x_{\iota(o)}`, :math:`\iota(o)` the first largest
   input of window ``o``; :math:`(Jv)_o = v_{\iota(o)}`.
 
 Parameter gradients (for an output direction :math:`d`, :math:`\delta_l = d^T
 \partial N/\partial x_l`): dense :math:`\partial/\partial W_{l,i,k,j} =
 1[k = k^*_i]\,g_i\,\delta_{l,i}\,x_{l-1,j}` and :math:`\partial/\partial b_{l,i,k}
-= 1[k = k^*_i]\,g_i\,\delta_{l,i}`; convolution the same summed over positions.
+= 1[k = k^*_i]\,g_i\,\delta_{l,i}`; convolution (maxout and leaky ReLU) the same summed over
+positions, :math:`\partial/\partial W_{l,c,k,c',dy,dx} = \sum_{h,w} 1[k = k^*_{c,h,w}]\,g_{c,h,w}\,
+\delta_{l,c,h,w}\,P(h, w)_{c',dy,dx}`.
 See ``docs/reference.md``.
 """
 
@@ -69,8 +75,12 @@ def _generator(rng):
                                      f"got {type(rng).__name__}")
 
 
-def _core_dims(layer) -> int:
-    return 5 if layer.kind == "maxout_conv" else 3
+#: The convolutional kinds: parameters ``(C, K, C_in, k, k)``, ``(C, K)``, features ``(C, H, W)``.
+_CONV_KINDS = ("maxout_conv", "leaky_relu_conv")
+
+
+def _is_conv(layer) -> bool:
+    return layer.kind in _CONV_KINDS
 
 
 def _batch_shape(net, params) -> tuple:
@@ -185,6 +195,11 @@ def _layer_forward(layer, p, x):
         sel = np.argmax(z, axis=-3)
         out = np.take_along_axis(z, sel[..., None, :, :], axis=-3)[..., 0, :, :]
         return out.reshape(out.shape[:-3] + (-1,)), sel.reshape(sel.shape[:-3] + (-1,))
+    if kind == "leaky_relu_conv":
+        z = (_conv(W, x, layer) + b[..., None, None])[..., 0, :, :]  # (..., C, H, W): the one piece
+        z = z.reshape(z.shape[:-3] + (-1,))
+        positive = z > 0
+        return np.where(positive, z, layer.slope * z), positive.astype(np.int64)
     z = np.einsum("...ikj,...j->...ik", W, x) + b
     if kind == "leaky_relu":
         z = z[..., 0]
@@ -195,7 +210,7 @@ def _layer_forward(layer, p, x):
 
 
 def _gain(layer, sel):
-    """The slope of each unit at its winner (1 except for leaky ReLU units with a non-positive input)."""
+    """The slope of each unit at its winner (1 except for leaky ReLU units, dense or conv, with input <= 0)."""
     return np.where(sel == 1, 1.0, layer.slope)
 
 
@@ -210,6 +225,9 @@ def _layer_jvp(layer, p, sel, v):
         pieces = _conv(W, v, layer)
         picked = (pieces * _onehot(sel.reshape(sel.shape[:-1] + (C, H, Wd)), layer.K, -3)).sum(axis=-3)
         return picked.reshape(picked.shape[:-3] + (-1,))
+    if kind == "leaky_relu_conv":
+        piece = _conv(W, v, layer)[..., 0, :, :]
+        return _gain(layer, sel) * piece.reshape(piece.shape[:-3] + (-1,))
     pieces = np.einsum("...ikj,...j->...ik", W, v)
     if kind == "leaky_relu":
         return _gain(layer, sel) * pieces[..., 0]
@@ -222,6 +240,10 @@ def _coefficients(layer, sel, d):
         C, (H, Wd) = layer.channels, layer.image
         grid = d.reshape(d.shape[:-1] + (C, 1, H, Wd))
         return grid * _onehot(sel.reshape(sel.shape[:-1] + (C, H, Wd)), layer.K, -3)
+    if layer.kind == "leaky_relu_conv":
+        C, (H, Wd) = layer.channels, layer.image
+        scaled = _gain(layer, sel) * d
+        return scaled.reshape(scaled.shape[:-1] + (C, 1, H, Wd))
     if layer.kind == "leaky_relu":
         return (_gain(layer, sel) * d)[..., None]
     return d[..., None] * _onehot(sel, layer.rank, -1)
@@ -237,7 +259,7 @@ def _layer_vjp(layer, p, sel, d):
         return out
     W = p[0]
     coef = _coefficients(layer, sel, d)
-    if layer.kind != "maxout_conv":
+    if not _is_conv(layer):
         return np.einsum("...ik,...ikj->...j", coef, W)
     (H, Wd), k, pad = layer.image, layer.kernel_size, layer.kernel_size // 2
     lead = coef.shape[:-4]
@@ -344,7 +366,7 @@ def parameter_gradients(net, params, x, output_direction=None) -> list:
             out.append(None)
             continue
         coef = _coefficients(layer, sel, deltas[l])
-        if layer.kind == "maxout_conv":
+        if _is_conv(layer):
             dW = np.einsum("...ckhw,...iefhw->...ckief", coef, _patches(fwd.activations[l - 1], layer))
             out.append((dW, coef.sum(axis=(-2, -1))))
         else:

@@ -4,8 +4,8 @@ Kinds (one module each, registered in :data:`KINDS`):
 
 * :class:`MaxoutDense` (rank ``K``), :class:`LeakyReLUDense` (slope ``a``;
   :func:`relu` is ``a = 0``), :class:`Linear` (the output layer);
-* :class:`MaxoutConv2d` (``k x k``, 'same' padding) and :class:`MaxPool2d`
-  (``p x p`` windows).
+* :class:`MaxoutConv2d` and :class:`LeakyReLUConv2d` (``k x k``, 'same'
+  padding; :func:`relu_conv` is ``a = 0``) and :class:`MaxPool2d` (``p x p`` windows).
 
 A kind owns its parameter law, its factors in every law, its initialisers
 and (in :mod:`maxbounds.layers._kernels`, Numba) its draw, forward pass with
@@ -13,7 +13,7 @@ the Jacobian-vector product, and backward pass.  See ``docs/design.md``.
 """
 
 from .base import KINDS, Layer, NoLawError, register
-from .conv import MaxoutConv2d
+from .conv import LeakyReLUConv2d, MaxoutConv2d
 from .leaky_relu import LeakyReLUDense
 from .linear import Linear
 from .maxout import MaxoutDense
@@ -21,7 +21,8 @@ from .maxpool import MaxPool2d
 from .serial import Plan, Serial, serial
 
 __all__ = ["KINDS", "Layer", "NoLawError", "register", "MaxoutDense", "LeakyReLUDense", "Linear",
-           "MaxoutConv2d", "MaxPool2d", "Serial", "serial", "Plan", "relu", "leaky_relu", "maxout", "linear"]
+           "MaxoutConv2d", "LeakyReLUConv2d", "MaxPool2d", "Serial", "serial", "Plan", "relu", "leaky_relu", "maxout",
+           "linear", "relu_conv"]
 
 
 def maxout(n_in, width, K=2, c="1/M", bias_var=0.0) -> MaxoutDense:
@@ -42,3 +43,8 @@ def leaky_relu(n_in, width, slope=0.01, c="he", bias_var=0.0) -> LeakyReLUDense:
 def linear(n_in, width, c=1.0, bias_var=0.0) -> Linear:
     """A linear dense layer (the output layer)."""
     return Linear(n_in, width, c=c, bias_var=bias_var)
+
+
+def relu_conv(in_channels, channels, image, kernel_size=3, c="he", bias_var=0.0) -> LeakyReLUConv2d:
+    """A ReLU convolution, ``k x k`` with 'same' padding (``c`` defaults to He, 2)."""
+    return LeakyReLUConv2d(in_channels, channels, image, kernel_size, slope=0.0, c=c, bias_var=bias_var)

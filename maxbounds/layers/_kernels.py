@@ -23,7 +23,7 @@ import numpy as np
 
 from .._streams import runtime_bool, seed_stream
 
-from ._conv_kernels import conv_forward, conv_vjp, draw_conv
+from ._conv_kernels import conv_forward, conv_vjp, draw_conv, leaky_conv_forward, leaky_conv_vjp
 from ._dense_kernels import dense_vjp, draw_dense, draw_forward_dense, leaky_forward, maxout_forward
 from ._pool_kernels import pool_forward, pool_vjp
 from .serial import (F_BSD, F_SLOPE, F_WSD, I_BOFF, I_CIN, I_COUT, I_H, I_K, I_KIND, I_NIN, I_RANK, I_SOFF,
@@ -32,7 +32,7 @@ from .serial import (F_BSD, F_SLOPE, F_WSD, I_BOFF, I_CIN, I_COUT, I_H, I_K, I_K
 _jit = numba.njit(cache=True, nogil=True, fastmath=False)
 
 # kind codes (the ``code`` of each layer class)
-MAXOUT, LEAKY_RELU, LINEAR, MAXOUT_CONV, MAXPOOL = 0, 1, 2, 3, 4
+MAXOUT, LEAKY_RELU, LINEAR, MAXOUT_CONV, MAXPOOL, LEAKY_RELU_CONV = 0, 1, 2, 3, 4, 5
 
 
 @_jit
@@ -42,7 +42,7 @@ def draw_layer(rng, ispec, fspec, layer, params):
     w0, b0 = ispec[layer, I_WOFF], ispec[layer, I_BOFF]
     if kind == MAXPOOL:
         return
-    if kind == MAXOUT_CONV:
+    if kind == MAXOUT_CONV or kind == LEAKY_RELU_CONV:  # a leaky ReLU convolution: a maxout one of rank 1
         n_b = ispec[layer, I_COUT] * ispec[layer, I_RANK]
         draw_conv(rng, b0 - w0, n_b, fspec[layer, F_WSD], fspec[layer, F_BSD], params[w0:b0], params[b0:b0 + n_b])
         return
@@ -66,7 +66,7 @@ def draw_forward(rng, ispec, fspec, params, keep, layer, x, v, x_out, v_out, sel
     ``params`` only with ``keep`` (needed by a later :func:`layer_vjp`); other kinds are drawn whole.
     """
     kind = ispec[layer, I_KIND]
-    if kind == MAXOUT_CONV or kind == MAXPOOL:
+    if kind == MAXOUT_CONV or kind == LEAKY_RELU_CONV or kind == MAXPOOL:
         draw_layer(rng, ispec, fspec, layer, params)
         layer_forward(ispec, fspec, params, layer, x, v, x_out, v_out, sel, jvp)
         return
@@ -97,6 +97,10 @@ def layer_forward(ispec, fspec, params, layer, x, v, x_out, v_out, sel, jvp):
         C = ispec[layer, I_COUT]
         conv_forward(x, v, ispec[layer, I_CIN], C, ispec[layer, I_H], ispec[layer, I_W], ispec[layer, I_K], K,
                      params[w0:b0], params[b0:b0 + C * K], x_out, v_out, s, jvp)
+    elif kind == LEAKY_RELU_CONV:
+        C = ispec[layer, I_COUT]
+        leaky_conv_forward(x, v, ispec[layer, I_CIN], C, ispec[layer, I_H], ispec[layer, I_W], ispec[layer, I_K],
+                           fspec[layer, F_SLOPE], params[w0:b0], params[b0:b0 + C], x_out, v_out, s, jvp)
     else:
         pool_forward(x, v, ispec[layer, I_CIN], ispec[layer, I_H], ispec[layer, I_W], ispec[layer, I_K], x_out,
                      v_out, s, jvp)
@@ -114,6 +118,9 @@ def layer_vjp(ispec, fspec, params, layer, sel, d_out, d_in):
     elif kind == MAXOUT_CONV:
         conv_vjp(d_out, ispec[layer, I_CIN], ispec[layer, I_COUT], ispec[layer, I_H], ispec[layer, I_W],
                  ispec[layer, I_K], K, params[w0:b0], s, d_in)
+    elif kind == LEAKY_RELU_CONV:
+        leaky_conv_vjp(d_out, ispec[layer, I_CIN], ispec[layer, I_COUT], ispec[layer, I_H], ispec[layer, I_W],
+                       ispec[layer, I_K], fspec[layer, F_SLOPE], params[w0:b0], s, d_in)
     else:
         pool_vjp(d_out, n_in, width, s, d_in)
 

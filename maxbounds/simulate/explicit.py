@@ -145,7 +145,7 @@ def network_samples(net, x, u, samples, seed, per_layer=False, *, first_sample=0
     The generic explicit simulator: sample ``s`` is network ``first_sample + s`` of ``seed``
     (:func:`maxbounds.layers.draw.draw_parameters` gives its parameters), drawn and evaluated with the
     Jacobian-vector product by the layers' kernels, whatever the kinds (dense maxout, leaky ReLU, linear,
-    maxout convolution, max-pooling).  ``explicit_samples(arch, ...)`` is
+    maxout or leaky ReLU convolution, max-pooling).  ``explicit_samples(arch, ...)`` is
     ``network_samples(arch.network(), ...)``, bit for bit.
 
     Parameters
