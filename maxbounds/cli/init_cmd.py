@@ -1,7 +1,9 @@
 """``maxbounds init``: the weight scale c of an initialisation scheme and the weight std it implies.
 
 One layer (``--rank``, ``--fan-in``) or, with ``--widths``, every layer of an
-architecture (:func:`maxbounds.laws.init.init_network`).
+architecture (:func:`maxbounds.laws.init.init_network`).  ``--pool p`` gives
+the scale of one maxout layer feeding a ``p x p`` max-pool, :math:`1/M(K p^2)`
+(scheme ``maxout`` and one layer only: ``--widths`` networks have no pooling).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from ..report.json import dumps
 from ._parse import positive_int
 
 #: Error-message option of each Python argument name (see maxbounds.cli.main.OPTION_NAMES).
-OPTION_NAMES = {"slope": "--slope", "activation": "--activation", "width": "--width"}
+OPTION_NAMES = {"slope": "--slope", "activation": "--activation", "width": "--width", "pool": "--pool"}
 
 HELP = "Weight scale c (weights ~ N(0, c/fan_in)) and the standard deviation to give an initialiser."
 
@@ -40,6 +42,8 @@ def add_parser(commands):
                         help="units in the layer (fractional scheme; default: the fan-in)")
     parser.add_argument("--kernel-size", type=positive_int, default=None, metavar="k", help="convolution kernel size k")
     parser.add_argument("--in-channels", type=positive_int, default=None, metavar="C", help="convolution input channels")
+    parser.add_argument("--pool", type=positive_int, default=None, metavar="P",
+                        help="the layer feeds a P x P max-pool: c = 1/M(K P^2) (scheme maxout, one layer only)")
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.set_defaults(run=run)
     return parser
@@ -50,6 +54,14 @@ def run(args) -> int:
 
     if args.scheme is None:
         args.scheme = "maxout" if args.activation == "maxout" else "he"
+    if args.pool is not None:
+        if args.widths is not None:
+            raise MaxboundsValueError("pool", "gives the scale of one maxout layer feeding a max-pool; --widths "
+                                              "networks are fully connected and have no pooling layer (from "
+                                              "Python: init_network(net, 'maxout', pool_aware=True))")
+        if args.scheme != "maxout":
+            raise MaxboundsValueError("pool", f"the pooled scale 1/M(K p^2) is derived for --scheme maxout, "
+                                              f"got --scheme {args.scheme}")
     if args.activation != "maxout" and args.widths is None:
         raise MaxboundsValueError("activation", "applies to the layers of --widths; give --widths")
     if args.widths is not None:
@@ -60,8 +72,11 @@ def run(args) -> int:
         if args.kernel_size is None or args.in_channels is None:
             raise MaxboundsValueError("kernel_size", "give both --kernel-size and --in-channels for a convolution")
         fan_in = conv_fan_in(args.kernel_size, args.in_channels)
-    c = init_scale(rank, args.scheme, s=args.s, fan_in=fan_in, width=args.width)
-    row = {"scheme": args.scheme, "K": rank, "c": c}
+    c = init_scale(rank, args.scheme, s=args.s, fan_in=fan_in, width=args.width, pool=args.pool)
+    row = {"scheme": args.scheme, "K": rank}
+    if args.pool is not None:
+        row.update({"pool": args.pool, "pieces": rank * args.pool**2})
+    row["c"] = c
     if fan_in is not None:
         row.update({"fan_in": fan_in, "weight_std": weight_std(c, fan_in)})
     if args.format == "json":

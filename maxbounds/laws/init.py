@@ -38,6 +38,18 @@ A scheme a layer kind does not have raises its
 :class:`~maxbounds.layers.NoLawError`, naming the layer; pooling layers have
 no parameters and are passed through.  :func:`init_scale` is the same rule
 for one maxout layer of rank ``K``.
+
+Max-pooling (``pool_aware=True``, scheme ``maxout``; ``init_scale(K, pool=p)``)
+    a maxout layer whose outputs a ``p x p`` max-pool takes next gets
+    :math:`c = 1/M(K p^2)`: the pooled output is the largest of the
+    :math:`K p^2` pieces of its window, which, when the window's :math:`p^2`
+    patches are orthogonal with equal norms (always for a dense layer, whose
+    units have their own weights), is :math:`\sqrt{c/\mathrm{fan\_in}}\,\lVert P\rVert`
+    times the largest of :math:`K p^2` i.i.d. standard normals
+    (:meth:`maxbounds.layers.maxout.MaxoutScales.pool_init_scale`,
+    ``docs/pooling_init.md``).  At ``K = 5``, ``p = 2`` it is
+    :math:`1/M(20) = 0.26573`, the value the 2023 paper's code gives the
+    convolution before each max-pool.
 """
 
 from __future__ import annotations
@@ -63,14 +75,23 @@ def conv_fan_in(kernel_size: int, in_channels: int) -> int:
 
 
 def init_scale(K=2, scheme: str = "maxout", *, s: float | None = None, fan_in: int | None = None,
-               width: int | None = None) -> float:
+               width: int | None = None, pool: int | None = None) -> float:
     """The weight scale ``c`` of ``scheme`` at rank ``K``.
 
     ``fractional`` needs ``s`` in ``(0, 2]`` and the layer's ``fan_in`` and
-    ``width`` (number of units; default ``fan_in``).
+    ``width`` (number of units; default ``fan_in``).  ``pool = p`` (scheme
+    ``maxout`` only) is the scale of a layer feeding a ``p x p`` max-pool,
+    :math:`1/M(K p^2)`.
     """
     if scheme not in SCHEMES:
         raise MaxboundsValueError("scheme", f"expected one of {', '.join(SCHEMES)}, got {scheme!r}")
+    if pool is not None:
+        if scheme != "maxout":
+            raise MaxboundsValueError("pool", f"the pooled scale 1/M(K p^2) is derived for the 'maxout' scheme, "
+                                              f"got scheme {scheme!r}")
+        from ..layers.maxpool import pooled_pieces
+
+        return 1.0 / M(pooled_pieces(int(as_rank(K)), _positive_int(pool, "pool")))
     if scheme == "he":
         return 2.0
     K = int(as_rank(K))
@@ -108,9 +129,12 @@ def _positive_int(value, name, required=False):
 
 @dataclasses.dataclass(frozen=True)
 class LayerInit:
-    """One layer's initialisation: its position, kind, fan-in, scale ``c`` and weight std ``sqrt(c/fan_in)``.
+    """One layer's initialisation: its position, kind, fan-in, scale ``c``, weight std ``sqrt(c/fan_in)`` and rule.
 
-    ``c`` and ``weight_std`` are ``None`` for a layer without parameters (max-pooling).
+    ``c`` and ``weight_std`` are ``None`` for a layer without parameters (max-pooling).  ``rule`` says
+    where ``c`` came from: ``1/M(K)``, ``1/L(K)``, ``1/S(K)``, ``he``, ``fractional s=...``, ``output``
+    (a linear layer, ``c = 1``), ``1/M(K p^2), p=...`` (a maxout layer feeding a ``p x p`` max-pool,
+    ``pool_aware=True``) or ``none`` (no parameters).
     """
 
     index: int
@@ -118,6 +142,7 @@ class LayerInit:
     fan_in: int
     c: "float | None"
     weight_std: "float | None"
+    rule: str = ""
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -130,6 +155,12 @@ class NetworkInit:
     scheme: str
     layers: tuple
     network: object
+    pool_aware: bool = False
+
+    @property
+    def pooled(self) -> tuple:
+        """Positions (1-based) of the layers that got the pooled scale :math:`1/M(K p^2)`."""
+        return tuple(layer.index for layer in self.layers if layer.rule.startswith("1/M(K p^2)"))
 
     @property
     def c(self) -> tuple:
@@ -145,40 +176,58 @@ class NetworkInit:
         return [layer.as_dict() for layer in self.layers]
 
 
-def init_network(net, scheme: str = "maxout", s: float | None = None) -> NetworkInit:
+def init_network(net, scheme: str = "maxout", s: float | None = None, pool_aware: bool = False) -> NetworkInit:
     """Initialise every layer of ``net`` (an Architecture or a :class:`~maxbounds.layers.Serial`).
 
     Hidden layers take the scale of ``scheme`` from their own initialiser;
     linear layers (the output) take ``c = 1``; ``fractional`` (with ``s`` in
     ``(0, 2]``) is the fractional scale of each maxout layer at its fan-in and
-    width.  The initialised network has these scales as numbers.
+    width.  With ``pool_aware=True`` (scheme ``maxout`` only) every maxout
+    layer (dense or convolutional) immediately followed by a
+    :class:`~maxbounds.layers.MaxPool2d` of window ``p`` takes
+    :math:`1/M(K p^2)` instead (its :class:`LayerInit` ``rule`` says so).  The
+    initialised network has these scales as numbers.
     """
     from ..layers import Serial
     from ..layers.draw import as_serial
 
     if scheme not in SCHEMES:
         raise MaxboundsValueError("scheme", f"expected one of {', '.join(SCHEMES)}, got {scheme!r}")
+    if not isinstance(pool_aware, bool):
+        raise MaxboundsValueError("pool_aware", f"must be True or False, got {pool_aware!r}")
+    if pool_aware and scheme != "maxout":
+        raise MaxboundsValueError("pool_aware", f"the pooled scale 1/M(K p^2) is derived for the 'maxout' "
+                                                f"scheme, got scheme {scheme!r}")
     serial = as_serial(net, "net")
     rows, layers = [], []
-    for layer in serial:
+    for position, layer in enumerate(serial):
         if not layer.has_parameters:
-            rows.append(LayerInit(layer.index, layer.label, layer.fan_in, None, None))
+            rows.append(LayerInit(layer.index, layer.label, layer.fan_in, None, None, "none"))
             layers.append(layer)
             continue
-        initialised = layer.replace(c=_layer_scale(layer, scheme, s))
-        rows.append(LayerInit(layer.index, layer.label, layer.fan_in, initialised.scale, initialised.weight_sd))
+        following = serial[position + 1] if position + 1 < len(serial) else None
+        c, rule = _layer_scale(layer, scheme, s, following if pool_aware else None)
+        initialised = layer.replace(c=c)
+        rows.append(LayerInit(layer.index, layer.label, layer.fan_in, initialised.scale, initialised.weight_sd, rule))
         layers.append(initialised)
-    return NetworkInit(scheme, tuple(rows), Serial(tuple(layers)))
+    return NetworkInit(scheme, tuple(rows), Serial(tuple(layers)), pool_aware)
 
 
-def _layer_scale(layer, scheme, s):
-    """``c`` of one layer: ``1`` if linear, the fractional scale of a maxout layer, or its initialiser."""
+_MAXOUT_KINDS = ("maxout", "maxout_conv")
+_RULES = {"maxout": "1/M(K)", "upper": "1/L(K)", "lower": "1/S(K)", "he": "he"}
+
+
+def _layer_scale(layer, scheme, s, following=None):
+    """``(c, rule)`` of one layer: ``1`` if linear, the pooled scale of a maxout layer before a max-pool
+    (``following``, given only when pool-aware), the fractional scale of a maxout layer, or its initialiser."""
     from ..layers import NoLawError
 
     if layer.kind == "linear":
-        return layer.init_scale("output")
+        return layer.init_scale("output"), "output"
+    if following is not None and following.kind == "maxpool" and layer.kind in _MAXOUT_KINDS:
+        return layer.pool_init_scale(following.pool), f"1/M(K p^2), p={following.pool}"
     if scheme == "fractional":
-        if layer.kind not in ("maxout", "maxout_conv"):
+        if layer.kind not in _MAXOUT_KINDS:
             raise NoLawError(layer, "the initialisation 'fractional'", "it is derived for maxout units")
-        return init_scale(layer.rank, "fractional", s=s, fan_in=layer.fan_in, width=layer.width)
-    return layer.init_scale(scheme)
+        return init_scale(layer.rank, "fractional", s=s, fan_in=layer.fan_in, width=layer.width), f"fractional s={s:g}"
+    return layer.init_scale(scheme), _RULES[scheme]

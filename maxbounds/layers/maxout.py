@@ -12,7 +12,9 @@ Factors in the laws, with :math:`n = n_{\mathrm{in}}` and ``width`` units:
   :math:`\dots L(K)`;
 * activation gain :math:`M(K) = E[\Xi^2]` (the square of the largest of ``K`` normals);
 * Gram-chain step of rank ``K``;
-* initialisers ``1/M`` (``maxout``), ``1/L`` (``upper``), ``1/S`` (``lower``).
+* initialisers ``1/M`` (``maxout``), ``1/L`` (``upper``), ``1/S`` (``lower``), and
+  :math:`1/M(K p^2)` for a layer feeding a ``p x p`` max-pool
+  (:meth:`MaxoutScales.pool_init_scale`, ``docs/pooling_init.md``).
 """
 
 from __future__ import annotations
@@ -62,6 +64,26 @@ class MaxoutScales:
         if scheme in ("he", "relu"):
             raise NoLawError(self, f"the initialisation {scheme!r}", "it is a ReLU scheme; use 'maxout' (c = 1/M)")
         return super().init_scale(scheme)
+
+    def pool_init_scale(self, pool) -> float:
+        r"""The pooling-aware scale :math:`c = 1/M(K p^2)` of this layer when a ``pool x pool`` max-pool follows it.
+
+        With zero biases and the input fixed, the pieces
+        :math:`\zeta_{c,k,h,w} = W_{c,k}\cdot P(h, w)` of one channel are jointly
+        Gaussian with covariance :math:`(c/\mathrm{fan\_in})\langle P(h,w), P(h',w')\rangle
+        \delta_{kk'}`.  When the :math:`p^2` patches of a window are orthogonal with
+        equal norms :math:`\lVert P\rVert` (exact for a dense layer, whose units have
+        their own weights, and for ``1 x 1`` kernels on orthogonal channel vectors),
+        the pooled output is :math:`\sqrt{c/\mathrm{fan\_in}}\,\lVert P\rVert` times the
+        largest of :math:`K p^2` i.i.d. standard normals, whose mean square is
+        :math:`M(K p^2)`; :math:`c = 1/M(K p^2)` keeps the mean square per feature
+        (``pool = 1`` is :math:`1/M(K)`).  At ``K = 5``, ``p = 2``:
+        :math:`1/M(20) = 0.26573`.  Overlapping patches are correlated and the
+        maximum smaller: see ``docs/pooling_init.md``.
+        """
+        from .maxpool import pooled_pieces
+
+        return maxout_scale("1/M", pooled_pieces(self.K, pool))
 
 
 @register

@@ -9,8 +9,18 @@ of that input.
 Laws: the pooled inputs of one window are outputs of one feature map, which
 share weights and overlap in their receptive fields, so they are neither
 independent nor identically distributed in general; every law raises
-:class:`NoLawError` (the pooled-maximum initialisation of the torch issue
-states the assumption under which it is exact).
+:class:`NoLawError`.
+
+Initialisation: a maxout layer of rank ``K`` feeding a ``p x p`` max-pool
+outputs, per pooled feature, the largest of the :math:`K p^2` pieces of its
+window (:func:`pooled_pieces`).  Where these pieces are i.i.d. given the input
+(a dense maxout layer with zero biases: the ``p^2`` units of a window have their own
+weights; a convolution whose ``p^2`` patches of a window are orthogonal with equal
+norms), the pooled output is :math:`\sqrt{c/\mathrm{fan\_in}}\,\lVert P\rVert`
+times the largest of :math:`K p^2` standard normals, so
+:math:`c = 1/M(K p^2)` keeps the mean square per feature
+(:meth:`maxbounds.layers.maxout.MaxoutScales.pool_init_scale`; ``docs/pooling_init.md``
+derives it and measures how far it is from exact for overlapping patches).
 """
 
 from __future__ import annotations
@@ -20,7 +30,20 @@ import dataclasses
 from .._validate import MaxboundsValueError
 from .base import Layer, check_image, check_size, register
 
-__all__ = ["MaxPool2d"]
+__all__ = ["MaxPool2d", "pooled_pieces"]
+
+
+def pooled_pieces(K, pool) -> int:
+    r"""The number :math:`K p^2` of maxout pieces one ``pool x pool`` max-pool output is the largest of.
+
+    A ``p x p`` window holds :math:`p^2` maxout units of rank ``K``; the pooled
+    output is the maximum over the window of the maximum over the pieces, one
+    maximum over :math:`K p^2` pieces.
+    """
+    from .._validate import MAX_RANK
+
+    K, p = check_size(K, "rank", MAX_RANK), check_size(pool, "pool")
+    return check_size(K * p * p, "rank", MAX_RANK)
 
 
 @register
