@@ -29,6 +29,9 @@ from ._validate import MaxboundsValueError
 #: Subpackages reached as ``mb.<name>`` (imported on first use).
 _MODULES = ("layers", "constants", "laws", "simulate", "regions", "validation", "estimators", "results",
             "reference", "architecture", "report", "reproduce", "sweep")
+#: Subpackages that need an optional extra (``mb.torch``: ``pip install "maxbounds[torch]"``); reached
+#: the same way, but not in ``__all__``, so that ``from maxbounds import *`` works without them.
+_OPTIONAL = ("torch",)
 
 #: Public name -> (module, attribute in it).
 _NAMES = {
@@ -90,7 +93,7 @@ __all__ = ["MaxboundsValueError", "__version__", *_MODULES, *_NAMES]
 
 def __getattr__(name: str):
     """Import ``name`` on first use (PEP 562) and keep it in the package namespace."""
-    if name in _MODULES:
+    if name in _MODULES or name in _OPTIONAL:
         value = importlib.import_module(f"{__name__}.{name}")
     elif name in _NAMES:
         module, attribute = _NAMES[name]

@@ -74,3 +74,13 @@ def test_top_level_help_imports_no_command_module():
     loaded = _modules_after("from maxbounds.cli.main import build_parser; build_parser('').format_help()")
     assert not [m for m in loaded if m.startswith("maxbounds.cli.") and m.endswith("_cmd")]
     assert "numba" not in loaded and "scipy" not in loaded
+
+
+def test_torch_is_optional_and_its_absence_is_one_line():
+    """``mb.torch`` is reachable but not in ``__all__``; without PyTorch it names the extra to install."""
+    assert "torch" not in mb.__all__
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "import maxbounds as mb\n"
+            "try:\n    mb.torch\nexcept mb.MaxboundsValueError as error:\n    print(error)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == 'torch: PyTorch is not installed; pip install "maxbounds[torch]" (or pip install torch)'

@@ -9,6 +9,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FILES = [ROOT / "README.md", ROOT / "docs" / "getting_started.md"]
+#: Pages whose examples need an optional extra: (path, module it needs).
+OPTIONAL = [(ROOT / "docs" / "torch.md", "torch")]
 
 
 def python_blocks(path):
@@ -16,8 +18,11 @@ def python_blocks(path):
     return [block for block in re.findall(r"```python\n(.*?)```", text, flags=re.S) if ">>>" in block]
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", FILES + [path for path, _ in OPTIONAL], ids=lambda p: p.name)
 def test_examples(path):
+    for optional, module in OPTIONAL:
+        if path == optional:
+            pytest.importorskip(module)
     blocks = python_blocks(path)
     assert blocks
     parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(
