@@ -271,3 +271,33 @@ def test_forward_not_a_chain_is_detected():
 
     with pytest.raises(MaxboundsValueError, match="not the chain"):
         mt.to_network(Residual())
+
+
+def test_pool_scheme_gives_the_layer_before_each_pool_the_pooled_scale():
+    model = nn.Sequential(mt.MaxoutConv2d(1, 4, 3, 5), mt.MaxoutConv2d(4, 4, 3, 5), nn.MaxPool2d(2),
+                          mt.MaxoutConv2d(4, 6, 3, 3), nn.MaxPool2d(2), nn.Flatten(), mt.Maxout(24, 8, 5),
+                          nn.Linear(8, 10))
+    info = mt.init_(model, "pool", seed=1)
+    expected = (1 / M(5), 1 / M(5 * 4), None, 1 / M(3 * 4), None, 1 / M(5), 1.0)
+    for got, want in zip(info.c, expected):
+        assert (got is None and want is None) or got == pytest.approx(want, rel=1e-12)
+    plain = mt.init_(model, "maxout", seed=1)
+    assert plain.c[1] == pytest.approx(1 / M(5), rel=1e-12)
+    out = model(torch.randn(2, 1, 8, 8))
+    assert out.shape == (2, 10)
+
+
+def test_relu_convolutions_take_he_at_their_fan_in():
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 5, padding="same"),
+                          nn.LeakyReLU(0.1), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(32 * 4 * 4, 10))
+    info = mt.init_(model, "he", seed=2)
+    assert info.c[0] == pytest.approx(2.0) and info.c[1] == pytest.approx(2 / 1.01) and info.c[2] is None
+    assert info.weight_std[0] == pytest.approx(math.sqrt(2 / 27)) and info.weight_std[1] == pytest.approx(
+        math.sqrt(2 / 1.01 / 400))
+    w = model[2].weight.detach().double().numpy().ravel()
+    assert abs(w.std() - info.weight_std[1]) < Z * info.weight_std[1] / math.sqrt(2 * w.size)
+    net, params = mt.to_layers(model, (3, 8, 8))
+    assert [layer.kind for layer in net] == ["leaky_relu_conv", "leaky_relu_conv", "maxpool", "linear"]
+    x = _x(net.n_in, 2)
+    got = model.double()(torch.as_tensor(x.reshape(2, 3, 8, 8))).detach().numpy()
+    np.testing.assert_allclose(got, reference.forward(net, params, x).output, rtol=1e-12, atol=1e-12)
