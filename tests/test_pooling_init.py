@@ -207,8 +207,9 @@ def test_gaussian_inputs_with_three_by_three_kernels_are_within_a_few_percent():
     pair *different* pixels (<P(h,w), P(h,w+1)> sums x_j x_j' over horizontally adjacent pixels), so they
     are nearly orthogonal (correlations of order 1/sqrt(fan_in)); their norms vary, mostly in the windows
     at the zero-padded border, which makes the maximum larger than with the window's mean norm (the excess
-    shrinks with the image: 1.022, 1.012, 1.006 at 8x8, 16x16, 32x32).  Measured: 1.020 (docs/pooling_init.md).  Tested: 1 < ratio < 1.05, each side with a 4.5-standard-error
-    margin (one-sided false-failure rate below 3.4e-6 each where the true ratio is 1.018).
+    shrinks with the image: 1.022, 1.012, 1.006 at 8x8, 16x16, 32x32).  Measured: 1.020
+    (docs/pooling_init.md).  Tested: 1 < ratio < 1.05, each side with a 4.5-standard-error margin
+    (one-sided false-failure rate below 3.4e-6 each where the true ratio is 1.020).
     """
     layers = [MaxoutConv2d(in_channels=16, channels=8, image=(8, 8), kernel_size=3, K=5),
               MaxPool2d(channels=8, image=(8, 8), pool=2)]
