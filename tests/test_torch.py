@@ -301,3 +301,23 @@ def test_relu_convolutions_take_he_at_their_fan_in():
     x = _x(net.n_in, 2)
     got = model.double()(torch.as_tensor(x.reshape(2, 3, 8, 8))).detach().numpy()
     np.testing.assert_allclose(got, reference.forward(net, params, x).output, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("scheme", ["sphere", "many-regions"])
+def test_region_raising_constructions_are_the_layers_constructions(scheme):
+    """init_ with the 2021 constructions sets exactly what maxbounds.layers.constructions builds (same seed)."""
+    from maxbounds.layers.constructions import CONSTRUCTIONS
+
+    model = nn.Sequential(mt.Maxout(2, 6, 3), mt.Maxout(6, 5, 3), nn.Linear(5, 1)).double()
+    info = mt.init_(model, scheme, seed=8)
+    rng = np.random.default_rng(8)
+    for link, layer in zip(mt.chain(model)[:2], info.network.layers[:2]):
+        W, b = CONSTRUCTIONS[scheme](layer, rng)
+        np.testing.assert_array_equal(link.module.weight.detach().numpy(), W)
+        np.testing.assert_array_equal(link.module.bias.detach().numpy(), b)
+    if scheme == "sphere":
+        W, b = model[0].weight.detach().numpy(), model[0].bias.detach().numpy()
+        shift = 1 / math.sqrt(3 * 2)
+        np.testing.assert_allclose((W**2).sum(axis=-1) + (b + shift) ** 2, 1.0, rtol=1e-12)
+    with pytest.raises(MaxboundsValueError, match="layer 1"):
+        mt.init_(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)), scheme, seed=0)
