@@ -318,9 +318,11 @@ Ensemble = MaxoutEnsemble
 class History:
     """Per-epoch records; index 0 is before training, index ``e`` after epoch ``e``.
 
-    ``train_loss`` is the mean cross-entropy on the whole training split (evaluated after the epoch,
-    no parameter update in between), ``batch_loss`` the mean of the epoch's mini-batch losses (NaN at
-    epoch 0).  For an ensemble every array has a second axis, one column per member.
+    ``train_loss`` and ``train_acc`` are the mean cross-entropy and the accuracy on the whole training
+    split evaluated after the epoch (with ``train(..., eval_train=False)``: the running means over the
+    epoch's mini-batches), ``batch_loss`` the mean of the epoch's mini-batch losses (NaN at epoch 0),
+    ``lr`` the learning rate of the epoch.  For an ensemble every array but ``epochs`` and ``lr`` has a
+    second axis, one column per member.
     """
 
     epochs: object
@@ -409,7 +411,7 @@ def _optimizer(name, params, lr):
 
 
 def train(model, data: Dataset, *, optimizer: str = "sgd", epochs: int, batch_size: int = 32, lr: float = 1e-3,
-          halve_every: int = 100, seed, callback=None) -> History:
+          halve_every: int = 100, seed, callback=None, eval_train: bool = True) -> History:
     """Train ``model`` in place on ``data`` with cross-entropy; returns its :class:`History`.
 
     ``optimizer`` is ``"sgd"`` (momentum 0.9, Nesterov) or ``"adam"`` (PyTorch's defaults), at learning
@@ -420,6 +422,14 @@ def train(model, data: Dataset, *, optimizer: str = "sgd", epochs: int, batch_si
     ``train(member, ..., seed=seed[g])`` would); the step minimises the sum of the members' mean losses.
 
     ``callback(epoch, model)`` runs before training (``epoch=0``) and after each epoch ``1..epochs``.
+
+    ``eval_train=True`` evaluates the whole training split after every epoch for ``train_loss`` and
+    ``train_acc``; ``eval_train=False`` saves that pass and records instead the epoch's running means
+    over its mini-batches (the loss and accuracy of each batch under the parameters it was computed
+    with, as Keras reports them; epoch 0 is still evaluated on the whole split).
+
+    Denormal floats are flushed to zero while it trains (:func:`torch.set_flush_denormal`; reset to
+    PyTorch's default, off, afterwards): they slow CPU arithmetic down by orders of magnitude.
     """
     ensemble = isinstance(model, MaxoutEnsemble)
     if not isinstance(model, nn.Module):
@@ -436,15 +446,27 @@ def train(model, data: Dataset, *, optimizer: str = "sgd", epochs: int, batch_si
     seeds = _check_seeds(seed, model.size if ensemble else None)
     if callback is not None and not callable(callback):
         raise MaxboundsValueError("callback", "expected a callable callback(epoch, model)")
+    # denormal floats (tiny Adam second moments, dying activations) slow CPU arithmetic down by 10-100x;
+    # flushing them to zero changes nothing else
+    flushed = torch.set_flush_denormal(True)
+    try:
+        return _train(model, data, optimizer, epochs, batch_size, float(lr), halve_every, seeds, callback,
+                      ensemble, bool(eval_train))
+    finally:
+        if flushed:
+            torch.set_flush_denormal(False)
+
+
+def _train(model, data, optimizer, epochs, batch_size, lr, halve_every, seeds, callback, ensemble, eval_train):
     generators = [torch.Generator().manual_seed(s) for s in seeds]
-    opt = _optimizer(optimizer, model.parameters(), float(lr))
+    opt = _optimizer(optimizer, model.parameters(), lr)
     n = len(data.y_train)
     x, y = data.x_train, data.y_train
     rows = {key: [] for key in ("train_loss", "batch_loss", "train_acc", "val_acc", "test_acc")}
     rates = []
 
-    def record(batch_loss):
-        loss, acc = evaluate(model, x, y)
+    def record(batch_loss, batch_acc=None):
+        loss, acc = evaluate(model, x, y) if batch_acc is None else (batch_loss, batch_acc)
         rows["train_loss"].append(loss)
         rows["train_acc"].append(acc)
         rows["val_acc"].append(evaluate(model, data.x_val, data.y_val)[1])
@@ -458,11 +480,12 @@ def train(model, data: Dataset, *, optimizer: str = "sgd", epochs: int, batch_si
         callback(0, model)
     model.train()
     for epoch in range(1, epochs + 1):
-        lr_now = float(lr) * 0.5 ** ((epoch - 1) // halve_every)
+        lr_now = lr * 0.5 ** ((epoch - 1) // halve_every)
         for group in opt.param_groups:
             group["lr"] = lr_now
         perms = torch.stack([torch.randperm(n, generator=g) for g in generators])
         total = torch.zeros(model.size if ensemble else 1, dtype=torch.float64)
+        hits = torch.zeros(model.size if ensemble else 1, dtype=torch.float64)
         batches = 0
         for start in range(0, n, batch_size):
             index = perms[:, start:start + batch_size]
@@ -482,16 +505,24 @@ def train(model, data: Dataset, *, optimizer: str = "sgd", epochs: int, batch_si
                     target = yb if yb.dim() == 2 else yb.expand(G, N)
                     total += F.cross_entropy(logits.reshape(G * N, C), target.reshape(G * N),
                                              reduction="none").reshape(G, N).mean(dim=1).double()
+                    hits += (logits.argmax(dim=-1) == target).sum(dim=1).double()
                 else:
                     total += loss.detach().double()
+                    hits += (logits.argmax(dim=-1) == yb).sum().double()
             batches += 1
         mean_batch = (total / batches).numpy()
-        record(mean_batch if ensemble else float(mean_batch[0]))
+        running_acc = (hits / n).numpy()
+        if ensemble:
+            record(mean_batch, None if eval_train else running_acc)
+        else:
+            record(float(mean_batch[0]), None if eval_train else float(running_acc[0]))
         if callback is not None:
             callback(epoch, model)
-    settings = {"optimizer": optimizer, "epochs": epochs, "batch_size": batch_size, "lr": float(lr),
+    settings = {"optimizer": optimizer, "epochs": epochs, "batch_size": batch_size, "lr": lr,
                 "halve_every": halve_every, "seed": seeds if ensemble and len(seeds) > 1 else seeds[0],
                 "momentum": 0.9 if optimizer == "sgd" else None, "nesterov": optimizer == "sgd",
-                "dataset": data.name, "loss": "cross-entropy"}
+                "dataset": data.name, "loss": "cross-entropy",
+                "train_metrics": "whole training split after each epoch" if eval_train
+                else "running means over each epoch's mini-batches"}
     arrays = {key: np.asarray(value, dtype=float) for key, value in rows.items()}
     return History(np.arange(epochs + 1), lr=np.asarray(rates, dtype=float), settings=settings, **arrays)
