@@ -2,7 +2,10 @@
 
 A thin layer over :func:`maxbounds.reproduce.reproduce`: ``FIGURE`` (or
 ``all``) is computed and written as ``FIGURE.png``, ``FIGURE.json`` and
-``FIGURE.csv`` into ``--out``; ``--list`` names the figures.
+``FIGURE.csv`` (and ``FIGURE.md``, ``FIGURE.tex`` for a figure with a table)
+into ``--out``, created if missing; ``--list`` names the figures.  ``all``
+skips, with a note on stderr, the figures that need PyTorch when it is not
+installed.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import sys
 from ..report import render
 from ..report.json import dumps
 from ..reproduce import FIGURES, figure, reproduce
-from ..reproduce.registry import check_out_dir
+from ..reproduce.registry import TORCH_HINT, available, check_out_dir
 from ._parse import nonnegative_int
 from ._progress import progress_bar
 
@@ -31,7 +34,8 @@ def add_parser(commands) -> None:
     parser.add_argument("figure", nargs="?", default=None, metavar="FIGURE",
                         help=f"one of {', '.join(FIGURES)}, or all")
     parser.add_argument("--list", action="store_true", help="name the figures and exit")
-    parser.add_argument("--out", default=".", metavar="DIR", help="existing folder for the files (default .)")
+    parser.add_argument("--out", default=".", metavar="DIR",
+                        help="folder for the files, created if missing (default .)")
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", dest="full", action="store_false", help="small sample sizes (default)")
     size.add_argument("--full", dest="full", action="store_true", help="large sample sizes (slow)")
@@ -42,7 +46,8 @@ def add_parser(commands) -> None:
 
 
 def _list(args) -> int:
-    rows = [{"figure": f.name, "paper": f.paper, "description": f.description} for f in FIGURES.values()]
+    rows = [{"figure": f.name, "paper": f.paper, "needs": "torch" if f.torch else "", "description": f.description}
+            for f in FIGURES.values()]
     if args.format == "json":
         sys.stdout.write(dumps(rows, indent=2) + "\n")
     else:
@@ -57,7 +62,15 @@ def _run(args) -> int:
         from .._validate import MaxboundsValueError
 
         raise MaxboundsValueError("figure", f"name a figure ({', '.join(FIGURES)}, or all), or use --list")
-    names = list(FIGURES) if args.figure == "all" else [figure(args.figure).name]
+    if args.figure == "all":
+        names = []
+        for name in FIGURES:
+            if available(name):
+                names.append(name)
+            else:
+                sys.stderr.write(f"reproduce: skipping {name} (needs PyTorch; {TORCH_HINT})\n")
+    else:
+        names = [figure(args.figure).name]
     check_out_dir(args.out)
     results = []
     for name in names:
@@ -65,8 +78,8 @@ def _run(args) -> int:
             result = reproduce(name, args.out, full=args.full, seed=args.seed, progress=start)
         results.append(result)
         if args.format == "table":
-            sys.stdout.write(f"{name}: {result['seconds']:.1f} s -> {result['png']}, {result['json']}, "
-                             f"{result['csv']}\n")
+            files = ", ".join(result[ext] for ext in ("png", "json", "csv", "md", "tex") if ext in result)
+            sys.stdout.write(f"{name}: {result['seconds']:.1f} s -> {files}\n")
             sys.stdout.flush()
     if args.format == "json":
         sys.stdout.write(dumps(results, indent=2) + "\n")
