@@ -30,6 +30,7 @@ COMMANDS = {
     "validate": "Check every computed quantity against an independent computation.",
     "regions": "Count activation regions and decision-boundary pieces exactly, beside the expected-complexity"
                " bounds.",
+    "landscape": "Jacobian rank per activation region of a two-layer network on finite data, against the width.",
     "reproduce": "Reproduce a figure of the paper (PNG plus its data as JSON and CSV).",
     "sweep": "Run a grid of estimators on Dask into a resumable SQLite database, or summarise one"
              " ('sweep show DB').",
