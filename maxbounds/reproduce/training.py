@@ -27,7 +27,10 @@ than half of its seeds beat chance.
 Outputs: per-seed curves (training loss on the whole training split, train / validation / test accuracy,
 one value per epoch, epoch 0 before training) in the JSON; the PNG draws the mean over seeds with a
 min-max band over seeds; the table (CSV, Markdown, LaTeX) gives the final mean ± standard deviation
-(``ddof = 1``) over seeds.
+(``ddof = 1``) over seeds (the training loss over the seeds whose final loss is finite, with the count
+of the others, "diverged").  The training loss is the running mean of the epoch's mini-batch losses
+(``train(..., eval_train=False)``, as Keras reports it); epoch 0 is the loss of the whole training split
+at initialisation.
 """
 
 from __future__ import annotations
@@ -59,8 +62,7 @@ THRESHOLD_SIGMAS = 3.0
 #: Per level: seeds, epochs per experiment, and (tiny only) a cap on the training examples.
 SIZES = {
     "tiny": {"seeds": 2, "epochs": {"iris": 2, "digits": 1, "cnn": 1}, "max_train": 40, "cnn": True},
-    "quick": {"seeds": 5, "epochs": {"iris": 60, "digits": 8, "cnn": 2}, "max_train": None, "cnn": True},
-    "calibrate": {"seeds": 5, "epochs": {"iris": 5, "digits": 1, "cnn": 1}, "max_train": None, "cnn": True},
+    "quick": {"seeds": 5, "epochs": {"iris": 60, "digits": 8, "cnn": 3}, "max_train": None, "cnn": True},
     "full": {"seeds": 5, "epochs": {"iris": 300, "digits": 300, "cnn": 300}, "max_train": None, "cnn": True},
 }
 
@@ -123,7 +125,9 @@ def trains(final_test_acc, threshold: float) -> dict:
 
 
 def _mean_std(values) -> tuple:
+    """Mean and standard deviation (``ddof=1``) of the finite ``values``; ``(None, None)`` if none is."""
     v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
     if v.size == 0:
         return (None, None)
     mean = float(np.mean(v))
@@ -240,7 +244,8 @@ def _compute(lvl, seed, progress):
                     "init": label, "scheme": scheme, "c": init_c[label], "seeds": list(seeds), "epochs": epochs,
                     "curves": curves,
                     "final": {"test_acc_mean": acc_mean, "test_acc_std": acc_std, "train_loss_mean": loss_mean,
-                              "train_loss_std": loss_std, "test_acc": _common.clean(final_acc),
+                              "train_loss_std": loss_std, "diverged": int(np.sum(~np.isfinite(final_loss))),
+                              "test_acc": _common.clean(final_acc),
                               "train_loss": _common.clean(final_loss), **verdict,
                               "threshold": rules[name]["threshold"]},
                 })
@@ -271,7 +276,7 @@ def _fmt(mean, std, digits=3):
 def _fmt_loss(mean, std):
     if mean is None:
         return "nan"
-    if abs(mean) >= 1e3:
+    if abs(mean) >= 1e3 or 0 < abs(mean) < 1e-2:
         return f"{mean:.3g} ± {std:.3g}" if std is not None else f"{mean:.3g}"
     return _fmt(mean, std)
 
@@ -285,7 +290,7 @@ def csv_rows(data: dict) -> list[dict]:
                      "network": run["network"], "init": run["init"], "epochs": run["epochs"],
                      "seeds": f["seeds"], "test_acc_mean": f["test_acc_mean"], "test_acc_std": f["test_acc_std"],
                      "train_loss_mean": f["train_loss_mean"], "train_loss_std": f["train_loss_std"],
-                     "threshold": f["threshold"], "seeds_above": f["seeds_above"], "trains": f["trains"]})
+                     "diverged": f["diverged"], "threshold": f["threshold"], "seeds_above": f["seeds_above"], "trains": f["trains"]})
     return rows
 
 
@@ -294,7 +299,9 @@ def _table_rows(data):
         f = run["final"]
         yield [run["experiment"], run["dataset"], run["optimizer"], run["network"], run["init"],
                str(run["epochs"]), _fmt(f["test_acc_mean"], f["test_acc_std"]),
-               _fmt_loss(f["train_loss_mean"], f["train_loss_std"]), f"{f['seeds_above']}/{f['seeds']}",
+               _fmt_loss(f["train_loss_mean"], f["train_loss_std"])
+               + (f" ({f['diverged']}/{f['seeds']} diverged)" if f["diverged"] else ""),
+               f"{f['seeds_above']}/{f['seeds']}",
                "yes" if f["trains"] else "no"]
 
 
@@ -315,7 +322,8 @@ def markdown(data: dict) -> str:
     for name, rule in s["chance"].items():
         notes.append(f"{name}: chance {rule['chance']:.3f}, sigma {rule['sigma']:.3f}, threshold "
                      f"{rule['threshold']:.3f} (n_test = {rule['n_test']}).")
-    notes.append(f"Level {s['level']}, seeds {s['seeds']}, epochs {s['epochs']}; {s['table']}.")
+    notes.append(f"Level {s['level']}, seeds {s['seeds']}, epochs {s['epochs']}; {s['table']}; the training "
+                 "loss over the seeds whose final loss is finite ('k/n diverged': NaN or infinite).")
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
 
 
@@ -393,5 +401,5 @@ def plot(data: dict, path) -> None:
     fig.suptitle("Training from each initialisation: mean over seeds, min-max band "
                  f"(level {data['settings']['level']}; dotted: chance + 3 sigma)", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
+    fig.savefig(path, dpi=80, format="png")
     plt.close(fig)
