@@ -41,6 +41,13 @@ def _check_positive(value, name):
     return check_size(value, name)
 
 
+def _check_flag(value, name):
+    if value is not True and value is not False:
+        from .._validate import MaxboundsValueError
+
+        raise MaxboundsValueError(name, f"expected True or False, got {value!r}")
+
+
 class Maxout(nn.Module):
     """A dense maxout layer: ``out_features`` units of rank ``rank`` on ``in_features`` inputs."""
 
@@ -50,13 +57,10 @@ class Maxout(nn.Module):
         self.in_features = _check_positive(in_features, "in_features")
         self.out_features = _check_positive(out_features, "out_features")
         self.rank = _check_positive(rank, "rank")
+        _check_flag(bias, "bias")
         factory = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(torch.empty(self.out_features, self.rank, self.in_features, **factory))
         self.bias = nn.Parameter(torch.empty(self.out_features, self.rank, **factory)) if bias else None
-        if bias is not True and bias is not False:
-            from .._validate import MaxboundsValueError
-
-            raise MaxboundsValueError("bias", f"expected True or False, got {bias!r}")
         self.reset_parameters()
 
     def maxbounds_layer(self, c="1/M", bias_var=0.0):
@@ -96,6 +100,7 @@ class MaxoutConv2d(nn.Module):
         if self.kernel_size % 2 == 0:
             raise MaxboundsValueError("kernel_size", f"'same' padding needs an odd kernel size, got {kernel_size}")
         self.rank = _check_positive(rank, "rank")
+        _check_flag(bias, "bias")
         k = self.kernel_size
         factory = {"device": device, "dtype": dtype}
         self.weight = nn.Parameter(torch.empty(self.out_channels, self.rank, self.in_channels, k, k, **factory))
