@@ -183,18 +183,24 @@ class Architecture(WidthsView):
         return Architecture(**fields)
 
     # -- the layers ----------------------------------------------------------
-    def network(self, activation: str = "maxout", slope: float = 0.0):
+    def network(self, activation: str = "maxout", slope: float = 0.0, slopes=None):
         """The network as composed layers (:class:`maxbounds.layers.Serial`): hidden layers, then linear output.
 
         ``activation`` is ``"maxout"`` (the architecture's ranks), ``"relu"`` or ``"leaky_relu"`` (slope
-        ``slope``; the ranks are ignored and the scales are the architecture's numbers ``c_l``).  Convolutional architectures
-        give :class:`~maxbounds.layers.MaxoutConv2d` hidden layers.
+        ``slope``), ``"rrelu"`` (randomised leaky ReLU, negative slopes uniform on ``slopes = (l, u)``,
+        default ``(1/8, 1/3)``) or ``"linear"`` (the ranks are ignored and the scales are the
+        architecture's numbers ``c_l``).  Convolutional architectures give
+        :class:`~maxbounds.layers.MaxoutConv2d` hidden layers.
         """
         from . import layers as _layers
 
         hidden = []
-        if activation not in ("maxout", "relu", "leaky_relu"):
-            raise MaxboundsValueError("activation", f"expected 'maxout', 'relu' or 'leaky_relu', got {activation!r}")
+        kinds = ("maxout", "relu", "leaky_relu", "rrelu", "linear")
+        if activation not in kinds:
+            raise MaxboundsValueError("activation", f"expected one of {', '.join(map(repr, kinds))}, got {activation!r}")
+        if slopes is not None and activation != "rrelu":
+            raise MaxboundsValueError("slopes", "applies to activation 'rrelu'")
+        lower, upper = (1.0 / 8.0, 1.0 / 3.0) if slopes is None else _slope_pair(slopes)
         for l in range(1, self.depth):
             c = self.c_spec[l - 1]
             beta = self.bias_var[l - 1]
@@ -208,6 +214,12 @@ class Architecture(WidthsView):
             elif activation == "maxout":
                 hidden.append(_layers.MaxoutDense(self.widths[l - 1], self.widths[l], c=c, bias_var=beta,
                                                   K=self.ranks[l - 1], index=l))
+            elif activation == "rrelu":
+                hidden.append(_layers.RandomisedLeakyReLUDense(self.widths[l - 1], self.widths[l], c=self.c[l - 1],
+                                                               bias_var=beta, lower=lower, upper=upper, index=l))
+            elif activation == "linear":
+                hidden.append(_layers.Linear(self.widths[l - 1], self.widths[l], c=self.c[l - 1], bias_var=beta,
+                                             index=l))
             else:
                 hidden.append(_layers.LeakyReLUDense(self.widths[l - 1], self.widths[l], c=self.c[l - 1],
                                                      bias_var=beta,
@@ -253,6 +265,22 @@ class Architecture(WidthsView):
 
 
 # -- helpers -----------------------------------------------------------------
+def _slope_pair(slopes) -> tuple:
+    """``(lower, upper)`` from a pair of numbers or the string ``"l,u"`` (checked by the layer)."""
+    if isinstance(slopes, str):
+        try:
+            slopes = tuple(float(v) for v in slopes.split(","))
+        except ValueError:
+            raise MaxboundsValueError("slopes", f"expected L,U (two numbers), got {slopes!r}") from None
+    try:
+        lower, upper = (float(v) for v in slopes)
+    except (TypeError, ValueError):
+        raise MaxboundsValueError("slopes", f"expected a pair (lower, upper), got {slopes!r}") from None
+    if not (0.0 <= lower <= upper <= 1.0):
+        raise MaxboundsValueError("slopes", f"need 0 <= lower <= upper <= 1, got {lower:g},{upper:g}")
+    return lower, upper
+
+
 _WIDTH_TOKEN = re.compile(r"^\s*(\d+)\s*(?:[xX*]\s*(\d+)\s*)?$")
 
 

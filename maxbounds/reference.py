@@ -19,6 +19,9 @@ maximiser on ties) and slopes :math:`g`:
   :math:`(Jv)_i = W_{ik^*_i}\cdot v`, :math:`(dJ)_j = \sum_i d_i W_{ik^*_i j}`;
 * leaky ReLU: :math:`x_i = \phi_a(z_i)`, :math:`g_i = 1[z_i > 0] + a\,1[z_i \le 0]`,
   :math:`(Jv)_i = g_i W_i\cdot v`;
+* randomised leaky ReLU (parameters ``(W, b, a)``, the slopes ``a`` of shape ``(width,)``, drawn
+  :math:`U[l, u]` after the weights and biases of the layer): the same with :math:`a_i` in place of
+  ``a``; no Numba kernel exists for this kind, so this is its only draw and forward pass;
 * maxout convolution: the same with :math:`W_{ck}\cdot P(h, w)`, ``P`` the
   ``k x k`` zero-padded patch of the input at ``(h, w)``;
 * leaky ReLU convolution (rank 1, slope ``a``; ``a = 0`` is ReLU):
@@ -92,12 +95,17 @@ def _batch_shape(net, params) -> tuple:
             if p is not None:
                 raise MaxboundsValueError("params", f"layer {layer.index} ({layer.label}) has no parameters")
             continue
-        W, b = p
+        W, b = p[0], p[1]
         core = layer.weight_shape()
         if W.shape[W.ndim - len(core):] != core or b.shape[b.ndim - 2:] != core[:2]:
             raise MaxboundsValueError("params", f"layer {layer.index} ({layer.label}): weights {W.shape} and "
                                                 f"biases {b.shape} do not end in {core} and {core[:2]}")
         shapes += [W.shape[:-len(core)], b.shape[:-2]]
+        if layer.kind == "rrelu":
+            if len(p) != 3 or p[2].shape[-1:] != (layer.width,):
+                raise MaxboundsValueError("params", f"layer {layer.index} ({layer.label}): expected (W, b, a) with "
+                                                    f"slopes a of shape (..., {layer.width})")
+            shapes.append(p[2].shape[:-1])
     return np.broadcast_shapes(*shapes) if shapes else ()
 
 
@@ -131,7 +139,10 @@ def draw(net, rng=None, networks=None) -> list:
         shape = layer.weight_shape()
         W = rng.standard_normal(lead + shape) * layer.weight_sd
         b = rng.standard_normal(lead + shape[:2]) * layer.bias_sd if layer.bias_sd > 0 else np.zeros(lead + shape[:2])
-        out.append((W, b))
+        if layer.kind == "rrelu":
+            out.append((W, b, rng.uniform(layer.lower, layer.upper, lead + (layer.width,))))
+        else:
+            out.append((W, b))
     return out
 
 
@@ -145,7 +156,7 @@ def stack(networks) -> list:
         if layer[0] is None:
             out.append(None)
         else:
-            out.append((np.stack([p[0] for p in layer]), np.stack([p[1] for p in layer])))
+            out.append(tuple(np.stack([p[j] for p in layer]) for j in range(len(layer[0]))))
     return out
 
 
@@ -189,7 +200,7 @@ def _layer_forward(layer, p, x):
         values = x[..., windows]  # (..., outputs, q*q) in row-major window order
         first = np.argmax(values, axis=-1)
         return np.take_along_axis(values, first[..., None], axis=-1)[..., 0], windows[np.arange(windows.shape[0]), first]
-    W, b = p
+    W, b = p[0], p[1]
     if kind == "maxout_conv":
         z = _conv(W, x, layer) + b[..., None, None]
         sel = np.argmax(z, axis=-3)
@@ -201,17 +212,22 @@ def _layer_forward(layer, p, x):
         positive = z > 0
         return np.where(positive, z, layer.slope * z), positive.astype(np.int64)
     z = np.einsum("...ikj,...j->...ik", W, x) + b
-    if kind == "leaky_relu":
+    if kind in ("leaky_relu", "rrelu"):
         z = z[..., 0]
         positive = z > 0
-        return np.where(positive, z, layer.slope * z), positive.astype(np.int64)
+        return np.where(positive, z, _slopes(layer, p) * z), positive.astype(np.int64)
     sel = np.argmax(z, axis=-1)  # maxout; linear has one piece
     return np.take_along_axis(z, sel[..., None], axis=-1)[..., 0], sel
 
 
-def _gain(layer, sel):
+def _slopes(layer, p):
+    """The negative slope of each unit: the layer's ``a``, or the drawn slopes of a randomised leaky ReLU layer."""
+    return p[2] if layer.kind == "rrelu" else layer.slope
+
+
+def _gain(layer, sel, p=None):
     """The slope of each unit at its winner (1 except for leaky ReLU units, dense or conv, with input <= 0)."""
-    return np.where(sel == 1, 1.0, layer.slope)
+    return np.where(sel == 1, 1.0, _slopes(layer, p))
 
 
 def _layer_jvp(layer, p, sel, v):
@@ -229,12 +245,12 @@ def _layer_jvp(layer, p, sel, v):
         piece = _conv(W, v, layer)[..., 0, :, :]
         return _gain(layer, sel) * piece.reshape(piece.shape[:-3] + (-1,))
     pieces = np.einsum("...ikj,...j->...ik", W, v)
-    if kind == "leaky_relu":
-        return _gain(layer, sel) * pieces[..., 0]
+    if kind in ("leaky_relu", "rrelu"):
+        return _gain(layer, sel, p) * pieces[..., 0]
     return (pieces * _onehot(sel, layer.rank, -1)).sum(axis=-1)
 
 
-def _coefficients(layer, sel, d):
+def _coefficients(layer, sel, d, p=None):
     """``d`` spread onto the pieces: :math:`1[k = k^*]\\,g\\,d`, shape ``(..., width, K)`` or ``(..., C, K, H, W)``."""
     if layer.kind == "maxout_conv":
         C, (H, Wd) = layer.channels, layer.image
@@ -244,8 +260,8 @@ def _coefficients(layer, sel, d):
         C, (H, Wd) = layer.channels, layer.image
         scaled = _gain(layer, sel) * d
         return scaled.reshape(scaled.shape[:-1] + (C, 1, H, Wd))
-    if layer.kind == "leaky_relu":
-        return (_gain(layer, sel) * d)[..., None]
+    if layer.kind in ("leaky_relu", "rrelu"):
+        return (_gain(layer, sel, p) * d)[..., None]
     return d[..., None] * _onehot(sel, layer.rank, -1)
 
 
@@ -258,7 +274,7 @@ def _layer_vjp(layer, p, sel, d):
                           axis=-1)  # windows do not overlap: each input receives at most one output
         return out
     W = p[0]
-    coef = _coefficients(layer, sel, d)
+    coef = _coefficients(layer, sel, d, p)
     if not _is_conv(layer):
         return np.einsum("...ik,...ikj->...j", coef, W)
     (H, Wd), k, pad = layer.image, layer.kernel_size, layer.kernel_size // 2
@@ -361,11 +377,11 @@ def parameter_gradients(net, params, x, output_direction=None) -> list:
     fwd = forward(net, params, x)
     deltas = _backward(net, params, fwd, _directions(net, fwd, output_direction))
     out = []
-    for l, (layer, sel) in enumerate(zip(net, fwd.winners), start=1):
+    for l, (layer, p, sel) in enumerate(zip(net, params, fwd.winners), start=1):
         if not layer.has_parameters:
             out.append(None)
             continue
-        coef = _coefficients(layer, sel, deltas[l])
+        coef = _coefficients(layer, sel, deltas[l], p)
         if _is_conv(layer):
             dW = np.einsum("...ckhw,...iefhw->...ckief", coef, _patches(fwd.activations[l - 1], layer))
             out.append((dW, coef.sum(axis=(-2, -1))))

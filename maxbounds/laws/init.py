@@ -17,13 +17,18 @@ deviation to give a PyTorch, JAX or Keras initialiser is
 ``he``
     :math:`c = 2` for ReLU (half the units pass, each with gain 1).
 ``fractional``
-    for :math:`s \in (0, 2]`, preserve :math:`E\|x_l\|^s` with zero biases:
-    :math:`\|x_l\|^2 = (c/n_{l-1})\|x_{l-1}\|^2 \sum_{i\le n_l}\Xi_{l,i}^2` with the
-    sum independent of :math:`x_{l-1}`, so
-    :math:`E\|x_l\|^s = (c/n_{l-1})^{s/2} E[(\sum_i \Xi_i^2)^{s/2}]\,E\|x_{l-1}\|^s`,
+    for :math:`s \in (0, 2]`, preserve :math:`E\|x_l\|^s` with zero biases,
+    exactly at finite width, for every dense kind: with zero biases
+    :math:`\|x_l\|^2 = (c/n_{l-1})\|x_{l-1}\|^2\,Y_l` with :math:`Y_l` independent
+    of :math:`x_{l-1}` (maxout: :math:`Y = \sum_{i\le n_l}\Xi_{l,i}^2`; ReLU:
+    :math:`\chi^2_B`; leaky ReLU: :math:`\chi^2_B + a^2\chi'^2_{n_l-B}`; randomised
+    leaky ReLU: :math:`\chi^2_B + \sum a_i^2 Z_i^2`; linear: :math:`\chi^2_{n_l}`), so
+    :math:`E\|x_l\|^s = (c/n_{l-1})^{s/2} E[Y_l^{s/2}]\,E\|x_{l-1}\|^s`,
     and the scale that keeps it is
-    :math:`c = n_{l-1}\,E[(\sum_{i\le n_l}\Xi_i^2)^{s/2}]^{-2/s}`.  For
-    :math:`s = 2`, :math:`c = n_{l-1}/(n_l M(K))`: :math:`1/M` at equal widths.
+    :math:`c_l = n_{l-1}\,E[Y_l^{s/2}]^{-2/s}`, asked of each layer
+    (:meth:`maxbounds.layers.Layer.fractional_scale`, ``docs/fractional.md``).  For
+    :math:`s = 2`, :math:`c = n_{l-1}/(n_l M(K))`: :math:`1/M` at equal widths;
+    ReLU :math:`2 n_{l-1}/n_l` (He), leaky ReLU :math:`2 n_{l-1}/(n_l(1+a^2))`.
 
 For a convolutional layer, fan-in is :math:`k^2 C_{\mathrm{in}}` (kernel
 ``k x k``, ``C_in`` input channels), and the number of units a fractional
@@ -33,7 +38,9 @@ Per network, :func:`init_network` gives every layer its scale from the
 layer's own initialiser (:meth:`maxbounds.layers.Layer.init_scale`): maxout
 layers (dense or convolutional) the scheme at their rank, leaky ReLU layers
 ``he`` (:math:`c = 2/(1+a^2)`), and every linear layer, the output included,
-:math:`c = 1` (its output variance is then the mean square of its input).
+:math:`c = 1` (its output variance is then the mean square of its input);
+under ``fractional`` every layer but a linear output asks its own
+:meth:`~maxbounds.layers.Layer.fractional_scale` (hidden linear layers too).
 A scheme a layer kind does not have raises its
 :class:`~maxbounds.layers.NoLawError`, naming the layer; pooling layers have
 no parameters and are passed through.  :func:`init_scale` is the same rule
@@ -181,8 +188,11 @@ def init_network(net, scheme: str = "maxout", s: float | None = None, pool_aware
 
     Hidden layers take the scale of ``scheme`` from their own initialiser;
     linear layers (the output) take ``c = 1``; ``fractional`` (with ``s`` in
-    ``(0, 2]``) is the fractional scale of each maxout layer at its fan-in and
-    width.  With ``pool_aware=True`` (scheme ``maxout`` only) every maxout
+    ``(0, 2]``) is each layer's own fractional scale
+    :math:`n_{l-1}E[Y_l^{s/2}]^{-2/s}` (:meth:`~maxbounds.layers.Layer.fractional_scale`:
+    maxout, ReLU, leaky ReLU, randomised leaky ReLU and hidden linear layers;
+    a linear output layer keeps ``c = 1``; a kind without a gain law raises its
+    :class:`~maxbounds.layers.NoLawError`).  With ``pool_aware=True`` (scheme ``maxout`` only) every maxout
     layer (dense or convolutional) immediately followed by a
     :class:`~maxbounds.layers.MaxPool2d` of window ``p`` takes
     :math:`1/M(K p^2)` instead (its :class:`LayerInit` ``rule`` says so).  The
@@ -199,6 +209,10 @@ def init_network(net, scheme: str = "maxout", s: float | None = None, pool_aware
         raise MaxboundsValueError("pool_aware", f"the pooled scale 1/M(K p^2) is derived for the 'maxout' "
                                                 f"scheme, got scheme {scheme!r}")
     serial = as_serial(net, "net")
+    if scheme == "fractional":
+        from ..layers.base import check_moment_order
+
+        s = check_moment_order(s)
     rows, layers = [], []
     for position, layer in enumerate(serial):
         if not layer.has_parameters:
@@ -206,7 +220,7 @@ def init_network(net, scheme: str = "maxout", s: float | None = None, pool_aware
             layers.append(layer)
             continue
         following = serial[position + 1] if position + 1 < len(serial) else None
-        c, rule = _layer_scale(layer, scheme, s, following if pool_aware else None)
+        c, rule = _layer_scale(layer, scheme, s, following if pool_aware else None, following is None)
         initialised = layer.replace(c=c)
         rows.append(LayerInit(layer.index, layer.label, layer.fan_in, initialised.scale, initialised.weight_sd, rule))
         layers.append(initialised)
@@ -217,17 +231,14 @@ _MAXOUT_KINDS = ("maxout", "maxout_conv")
 _RULES = {"maxout": "1/M(K)", "upper": "1/L(K)", "lower": "1/S(K)", "he": "he"}
 
 
-def _layer_scale(layer, scheme, s, following=None):
-    """``(c, rule)`` of one layer: ``1`` if linear, the pooled scale of a maxout layer before a max-pool
-    (``following``, given only when pool-aware), the fractional scale of a maxout layer, or its initialiser."""
-    from ..layers import NoLawError
-
-    if layer.kind == "linear":
+def _layer_scale(layer, scheme, s, following=None, last=False):
+    """``(c, rule)`` of one layer: ``1`` if linear (under ``fractional``: if it is the last layer), the pooled
+    scale of a maxout layer before a max-pool (``following``, given only when pool-aware), the layer's own
+    fractional scale, or its initialiser."""
+    if layer.kind == "linear" and (last or scheme != "fractional"):
         return layer.init_scale("output"), "output"
     if following is not None and following.kind == "maxpool" and layer.kind in _MAXOUT_KINDS:
         return layer.pool_init_scale(following.pool), f"1/M(K p^2), p={following.pool}"
     if scheme == "fractional":
-        if layer.kind not in _MAXOUT_KINDS:
-            raise NoLawError(layer, "the initialisation 'fractional'", "it is derived for maxout units")
-        return init_scale(layer.rank, "fractional", s=s, fan_in=layer.fan_in, width=layer.width), f"fractional s={s:g}"
+        return layer.fractional_scale(s), f"fractional s={s:g}"
     return layer.init_scale(scheme), _RULES[scheme]

@@ -4,6 +4,8 @@ Kinds (one module each, registered in :data:`KINDS`):
 
 * :class:`MaxoutDense` (rank ``K``), :class:`LeakyReLUDense` (slope ``a``;
   :func:`relu` is ``a = 0``), :class:`Linear` (the output layer);
+* :class:`RandomisedLeakyReLUDense` (negative slopes i.i.d. :math:`U[l, u]` per unit and network;
+  :func:`rrelu`): law side and NumPy reference only, no Numba kernels;
 * :class:`MaxoutConv2d` and :class:`LeakyReLUConv2d` (``k x k``, 'same'
   padding; :func:`relu_conv` is ``a = 0``) and :class:`MaxPool2d` (``p x p`` windows).
 
@@ -18,11 +20,12 @@ from .leaky_relu import LeakyReLUDense
 from .linear import Linear
 from .maxout import MaxoutDense
 from .maxpool import MaxPool2d
+from .rrelu import RandomisedLeakyReLUDense
 from .serial import Plan, Serial, serial
 
 __all__ = ["KINDS", "Layer", "NoLawError", "register", "MaxoutDense", "LeakyReLUDense", "Linear",
-           "MaxoutConv2d", "LeakyReLUConv2d", "MaxPool2d", "Serial", "serial", "Plan", "relu", "leaky_relu", "maxout",
-           "linear", "relu_conv"]
+           "MaxoutConv2d", "LeakyReLUConv2d", "MaxPool2d", "RandomisedLeakyReLUDense", "Serial", "serial", "Plan",
+           "relu", "leaky_relu", "rrelu", "maxout", "linear", "relu_conv"]
 
 
 def maxout(n_in, width, K=2, c="1/M", bias_var=0.0) -> MaxoutDense:
@@ -38,6 +41,11 @@ def relu(n_in, width, c="he", bias_var=0.0) -> LeakyReLUDense:
 def leaky_relu(n_in, width, slope=0.01, c="he", bias_var=0.0) -> LeakyReLUDense:
     """A leaky ReLU dense layer (``c`` defaults to :math:`2/(1+a^2)`)."""
     return LeakyReLUDense(n_in, width, c=c, bias_var=bias_var, slope=slope)
+
+
+def rrelu(n_in, width, lower=1.0 / 8.0, upper=1.0 / 3.0, c="he", bias_var=0.0) -> RandomisedLeakyReLUDense:
+    """A randomised leaky ReLU dense layer, slopes :math:`U[l, u]` (``c`` defaults to :math:`2/(1 + E a^2)`)."""
+    return RandomisedLeakyReLUDense(n_in, width, c=c, bias_var=bias_var, lower=lower, upper=upper)
 
 
 def linear(n_in, width, c=1.0, bias_var=0.0) -> Linear:

@@ -12,6 +12,13 @@ is one subclass of :class:`Layer`; it owns
   :meth:`Layer.jacobian_log_mean`, :meth:`Layer.activation_gain`,
   :meth:`Layer.gradient_gain`, :meth:`Layer.chain_rank`), each raising
   :class:`NoLawError` naming the layer where the law does not exist;
+* its **gain law with zero biases** (:meth:`Layer.gain_log_moment`,
+  :meth:`Layer.gain_log_stats`, :meth:`Layer.gain_log_cf`, :meth:`Layer.gain_rvs`,
+  :meth:`Layer.unit_law`): the law of :math:`Y` in
+  :math:`\lVert x_l\rVert^2 = (c/\mathrm{fan\_in})\lVert x_{l-1}\rVert^2\,Y`, from which the
+  fractional initialisation (:meth:`Layer.fractional_scale`) and the law of
+  :math:`\log\lVert x_L\rVert` (:class:`maxbounds.laws.lognorm.LogNormLaw`) follow
+  (``docs/fractional.md``);
 * its **initialisers** (:meth:`Layer.init_scale`);
 * its **Numba kernels** (draw, forward with the Jacobian-vector product,
   backward), in :mod:`maxbounds.layers._kernels`, dispatched on
@@ -126,6 +133,9 @@ class Layer:
     scale_names: ClassVar[tuple] = ()
     #: True for kinds with weights and biases.
     has_parameters: ClassVar[bool] = True
+    #: False for a kind whose draw and forward pass exist only in the NumPy reference
+    #: (:mod:`maxbounds.reference`): :meth:`maxbounds.layers.Serial.plan` refuses it, naming the layer.
+    has_kernels: ClassVar[bool] = True
 
     def __post_init__(self):
         object.__setattr__(self, "n_in", check_size(self.n_in, "n_in"))
@@ -249,6 +259,56 @@ class Layer:
     def _no_law_reason(self) -> str:
         return "not derived for this kind"
 
+    def _no_kernel_reason(self) -> str:
+        return "the kind has no Numba kernels"
+
+    # -- the gain law with zero biases (docs/fractional.md) ----------------------
+    def unit_law(self):
+        r"""The law of one unit's contribution :math:`X` to :math:`Y = \sum_{i\le\mathrm{width}} X_i`
+        (a :class:`maxbounds.laws.gains.UnitLaw`), where with zero biases
+        :math:`\lVert x_l\rVert^2 = (c/\mathrm{fan\_in})\lVert x_{l-1}\rVert^2\,Y`, ``Y`` independent of
+        :math:`x_{l-1}`; :class:`NoLawError` where no such law exists."""
+        raise NoLawError(self, "the gain law of ||x_l||^2 (zero biases)", self._no_gain_reason())
+
+    def _no_gain_reason(self) -> str:
+        return self._no_law_reason()
+
+    def gain_log_moment(self, t: float) -> float:
+        r""":math:`\log E[Y^t]` of the gain law (see :meth:`unit_law`); ``t = 0`` gives 0.
+
+        Kinds with closed forms (ReLU, leaky ReLU, linear, maxout) take any order ``0 <= t <= 32``; the
+        Laplace-transform route of :mod:`maxbounds.laws.gains` (the default) takes ``t < 2``.
+        """
+        from ..laws.gains import sum_log_moment
+
+        t = _gain_order(t)
+        if t >= 2:
+            raise MaxboundsValueError("t", f"the gain moment of order {t:g} of a {self.label} layer is derived "
+                                           "for orders t < 2")
+        return sum_log_moment(self.unit_law(), self.width, t)
+
+    def gain_log_stats(self):
+        r""":class:`~maxbounds.laws.gains.GainLogStats`: :math:`P(Y = 0)` and the mean and variance of
+        :math:`\log Y` given :math:`Y > 0` (Frullani integrals of :mod:`maxbounds.laws.gains`)."""
+        from ..laws.gains import sum_log_stats
+
+        return sum_log_stats(self.unit_law(), self.width)
+
+    def gain_log_cf(self, u):
+        r""":math:`E[Y^{iu}\mid Y > 0]`, the characteristic function of :math:`\log Y` given :math:`Y > 0`,
+        at the real points ``u`` (an array); :class:`NoLawError` where it is not derived."""
+        raise NoLawError(self, "the characteristic function of log Y", "it is derived for ReLU and linear layers")
+
+    def gain_rvs(self, size: int, rng):
+        """``size`` draws of ``Y`` (NumPy ``Generator``; zeros where ``Y = 0``)."""
+        raise NoLawError(self, "the gain law of ||x_l||^2 (zero biases)", self._no_gain_reason())
+
+    def fractional_scale(self, s: float) -> float:
+        r"""The scale :math:`c = \mathrm{fan\_in}\;E[Y^{s/2}]^{-2/s}` that keeps :math:`E\lVert x\rVert^s`
+        through this layer exactly (zero biases), for ``s`` in ``(0, 2]``."""
+        s = check_moment_order(s)
+        return self.fan_in * math.exp(-2.0 / s * self.gain_log_moment(s / 2.0))
+
     # -- initialisers --------------------------------------------------------
     def init_scale(self, scheme: str) -> float:
         """The weight scale ``c`` that ``scheme`` gives this layer (see :mod:`maxbounds.laws.init`)."""
@@ -257,6 +317,19 @@ class Layer:
     def with_init(self, scheme: str) -> "Layer":
         """A copy whose ``c`` is the scale of ``scheme``."""
         return self.replace(c=self.init_scale(scheme))
+
+
+def check_moment_order(s, argument="s"):
+    """The order ``s`` of a fractional moment: a number in ``(0, 2]``."""
+    if isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s) or not 0 < s <= 2:
+        raise MaxboundsValueError(argument, f"the fractional scheme needs s in (0, 2], got {s!r}")
+    return float(s)
+
+
+def _gain_order(t):
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or not 0 <= t <= 32:
+        raise MaxboundsValueError("t", f"the order of a gain moment must lie in [0, 32], got {t!r}")
+    return float(t)
 
 
 def side_check(side):

@@ -65,6 +65,20 @@ class MaxoutScales:
             raise NoLawError(self, f"the initialisation {scheme!r}", "it is a ReLU scheme; use 'maxout' (c = 1/M)")
         return super().init_scale(scheme)
 
+    def fractional_scale(self, s) -> float:
+        r""":math:`c = \mathrm{fan\_in}\,E[(\sum_{i\le\mathrm{width}}\Xi_i^2)^{s/2}]^{-2/s}` (MATH.md section 7).
+
+        Exact for a dense layer with zero biases.  For a convolution it treats the ``C*H*W`` units
+        as independent, which they are not (a channel's units share their weights): the rule kept
+        from earlier releases, an approximation.
+        """
+        from ..laws.sums import iid_sum_log_moment
+        from .base import check_moment_order
+
+        s = check_moment_order(s)
+        return self.fan_in * math.exp(-2.0 / s * float(iid_sum_log_moment("gaussian_max_sq", self.K, self.width,
+                                                                            s / 2.0)))
+
     def pool_init_scale(self, pool) -> float:
         r"""The pooling-aware scale :math:`c = 1/M(K p^2)` of this layer when a ``pool x pool`` max-pool follows it.
 
@@ -136,3 +150,22 @@ class MaxoutDense(MaxoutScales, DenseLayer):
 
     def chain_rank(self) -> int:
         return self.K
+
+    # -- the gain law with zero biases: Y = sum of width squared Gaussian maxima (MATH.md section 7) ----
+    def unit_law(self):
+        from ..laws.gains import max_square_unit
+
+        return max_square_unit(self.K)
+
+    def gain_log_moment(self, t) -> float:
+        from ..laws.sums import iid_sum_log_moment
+        from .base import _gain_order
+
+        t = _gain_order(t)
+        return 0.0 if t == 0 else float(iid_sum_log_moment("gaussian_max_sq", self.K, self.width, t))
+
+    def gain_rvs(self, size, rng):
+        from ..constants import gaussian_max
+
+        xi = gaussian_max(K=self.K).rvs(size=(size, self.width), random_state=rng)
+        return (xi * xi).sum(axis=1)

@@ -107,7 +107,14 @@ class Serial:
         return "; ".join(f"{layer.index}: {layer.describe()}" for layer in self.layers)
 
     def plan(self) -> Plan:
-        """The kernels' arrays (see the module docstring); refuses networks beyond ``MAX_PARAMETERS``."""
+        """The kernels' arrays (see the module docstring); refuses networks beyond ``MAX_PARAMETERS`` and
+        layers whose kind has no Numba kernels (:attr:`~maxbounds.layers.Layer.has_kernels`)."""
+        from .base import NoLawError
+
+        for layer in self.layers:
+            if not layer.has_kernels:
+                raise NoLawError(layer, "the Numba draw and forward pass (every simulator of maxbounds.simulate)",
+                                 layer._no_kernel_reason())
         L = len(self.layers)
         ispec = np.zeros((L, 12), dtype=np.int64)
         fspec = np.zeros((L, 3), dtype=np.float64)

@@ -151,7 +151,7 @@ def vector_state(x, v):
     for j in range(x.shape[0]):
         d = x[j] - proj * v[j]
         rej += d * d
-    cos = xv / math.sqrt(xx * vv)
+    cos = xv / (math.sqrt(xx) * math.sqrt(vv))  # not sqrt(xx * vv): the product underflows in deep networks
     sin_sq = rej / xx
     total = cos * cos + sin_sq
     cos, sin_sq = cos / math.sqrt(total), sin_sq / total
