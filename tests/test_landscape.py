@@ -149,6 +149,21 @@ def test_maxout_rank_is_bounded_by_the_shared_block():
     assert ranks.max() == L.max_pattern_rank(30, 2, 3, "maxout", 2) == 12 < 3 * 2 * 3
 
 
+def test_the_cell_condition_is_necessary():
+    # three points of R^1 in one cell (same pattern row): their values are affine in x, so rank < N
+    A = np.array([[1, 0], [1, 0], [1, 0], [0, 1]])
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    assert not L.cell_condition(A, 1) and L.numerical_rank(L.pattern_matrix(A, X)).rank < 4
+    assert not L.cell_condition(np.array([[1, 0], [0, 0], [0, 1]]), 1)  # a dead point (ReLU)
+    assert L.cell_condition(np.array([[1, 0], [0, 0], [0, 1]]), 1, "leaky-relu")
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((12, 2))
+    for _ in range(40):
+        net = L.random_parameters(int(rng.integers(4, 16)), 2, rng=rng)
+        r = L.jacobian_rank(net, X)
+        assert not r.full or L.cell_condition(r.pattern, 2)
+
+
 # ---------------------------------------------------------------------------
 # numerical and exact rank
 # ---------------------------------------------------------------------------
@@ -383,3 +398,19 @@ def test_rank_transition_figure_tiny(tmp_path):
     assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rows = rank_transition.csv_rows(data)
     assert len(rows) == sum(len(s["widths"]) for s in data["series"] + data["exact"])
+
+
+def test_the_examples_of_docs_landscape_md_run():
+    import doctest
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "landscape.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, flags=re.S) if ">>>" in b]
+    assert blocks
+    parser = doctest.DocTestParser()
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS)
+    globs = {}
+    for i, block in enumerate(blocks):
+        runner.run(parser.get_doctest(block, globs, f"landscape.md[{i}]", "landscape.md", 0), clear_globs=False)
+    assert runner.summarize(verbose=False).failed == 0

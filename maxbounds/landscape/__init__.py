@@ -14,6 +14,7 @@ from .network import (
     ACTIVATIONS,
     TwoLayer,
     activation_pattern,
+    cell_condition,
     check_data,
     forward,
     jacobian,
@@ -48,7 +49,7 @@ from .rank import (
 
 __all__ = [
     "ACTIVATIONS", "MODES", "TOLERANCE_NOTE", "JacobianRank", "Proportion", "Rank", "TwoLayer",
-    "activation_pattern", "batch_ranks", "check_data", "default_tolerance", "exact_jacobian",
+    "activation_pattern", "batch_ranks", "cell_condition", "check_data", "default_tolerance", "exact_jacobian",
     "exact_pattern_matrix", "exact_rank", "forward", "jacobian", "jacobian_rank", "load_data",
     "max_pattern_rank", "minima_dimension", "numerical_rank", "parameter_count", "pattern_matrix",
     "random_data", "random_parameters", "region_counts", "sample_ranks", "set_ranks", "surjections",

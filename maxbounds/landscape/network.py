@@ -357,3 +357,26 @@ def pattern_matrix(pattern, X, activation: str = "relu", *, rank: int | None = N
     a = _slope(activation, slope)
     D = np.where(A == 1, 1.0, a)
     return (D[..., None] * Xt[:, None, :]).reshape(A.shape[:-1] + (-1,))
+
+
+def cell_condition(pattern, dim: int, activation: str = "relu", slope: float = 0.01) -> bool:
+    r"""A necessary condition for rank ``N``: no cell holds more than ``d + 1`` data points, and (ReLU) none is dead.
+
+    A *cell* is a set of data points with the same row of the pattern.  On a
+    cell every unit has the same activation (or winning piece), so every
+    :math:`f_\theta` in the span of the Jacobian's columns is one affine function
+    there, and the values at more than :math:`d + 1` points of a cell are
+    dependent.  With ReLU a point where every unit is inactive gives a zero row.
+    So rank ``N`` implies this condition; docs/landscape.md reports how often the
+    converse held for the patterns of random parameters (always, in the samples
+    measured), while uniformly drawn patterns are a different matter.
+    """
+    activation = activation_name(activation)
+    A = np.asarray(pattern)
+    if A.ndim != 2:
+        raise MaxboundsValueError("pattern", f"expected one (N, m) pattern, got shape {A.shape}")
+    _, counts = np.unique(A, axis=0, return_counts=True)
+    if counts.max() > int(dim) + 1:
+        return False
+    dead_rows = activation == "relu" or (activation == "leaky-relu" and _slope(activation, slope) == 0)
+    return not (dead_rows and np.any(np.all(A == 0, axis=1)))
