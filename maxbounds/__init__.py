@@ -28,7 +28,7 @@ from ._validate import MaxboundsValueError
 
 #: Subpackages reached as ``mb.<name>`` (imported on first use).
 _MODULES = ("layers", "constants", "laws", "simulate", "regions", "validation", "estimators", "results",
-            "reference", "architecture", "report", "reproduce", "sweep")
+            "reference", "architecture", "report", "reproduce", "sweep", "landscape")
 #: Subpackages that need an optional extra (``mb.torch``: ``pip install "maxbounds[torch]"``); reached
 #: the same way, but not in ``__all__``, so that ``from maxbounds import *`` works without them.
 _OPTIONAL = ("torch",)
