@@ -147,6 +147,10 @@ FIGURES: dict[str, Figure] = {f.name: f for f in (
             "activation regions and decision-boundary pieces in a 2-D slice of digits during training, for "
             "maxout-He, sphere and many-regions initialisations (needs torch)",
             "regions_training", torch=True),
+    _figure("rank-transition", "Karhadkar et al. (rank transition)",
+            "fraction of activation regions of a two-layer network whose Jacobian has rank N, against the width "
+            "(Gaussian data; uniform patterns, random parameters, exact 1-D region counts; ReLU, leaky, maxout)",
+            "rank_transition"),
 )}
 
 
