@@ -213,14 +213,21 @@ def init_network(net, scheme: str = "maxout", s: float | None = None, pool_aware
         from ..layers.base import check_moment_order
 
         s = check_moment_order(s)
-    rows, layers = [], []
+    rows, layers, fractional = [], [], {}
     for position, layer in enumerate(serial):
         if not layer.has_parameters:
             rows.append(LayerInit(layer.index, layer.label, layer.fan_in, None, None, "none"))
             layers.append(layer)
             continue
         following = serial[position + 1] if position + 1 < len(serial) else None
-        c, rule = _layer_scale(layer, scheme, s, following if pool_aware else None, following is None)
+        # the fractional scale depends on the layer's law alone: compute it once per law (deep networks)
+        key = layer.replace(index=None, c=1.0, bias_var=0.0) if scheme == "fractional" else None
+        if key is not None and key in fractional:
+            c, rule = fractional[key] if not (layer.kind == "linear" and following is None) else (1.0, "output")
+        else:
+            c, rule = _layer_scale(layer, scheme, s, following if pool_aware else None, following is None)
+            if key is not None and not (layer.kind == "linear" and following is None):
+                fractional[key] = (c, rule)
         initialised = layer.replace(c=c)
         rows.append(LayerInit(layer.index, layer.label, layer.fan_in, initialised.scale, initialised.weight_sd, rule))
         layers.append(initialised)
