@@ -179,3 +179,65 @@ def test_fractional_moment_is_preserved_at_width_100(kind):
     result = _fractional_run(kind, 100, 1.0, 300 if kind in ("maxout", "rrelu") else 500, 5)
     assert result["per_layer_ratio"]["passed"], result["per_layer_ratio"]
     assert result["deepest_direct_layer"] == 50 and all(row["passed"] for row in result["direct"])
+
+
+# -- heavy-tailed weights (maxbounds.laws.heavy_tails; NumPy / SciPy draws) --------------------------------------------
+def test_heavy_tailed_absolute_moments():
+    from scipy import integrate, stats
+
+    from maxbounds.laws import heavy_tails as ht
+
+    for nu, s in ((0.5, 0.3), (1.5, 0.5), (1.9, 1.2), (5.0, 2.0)):
+        direct = 2 * integrate.quad(lambda t: t**s * stats.t.pdf(t, nu), 0, np.inf, limit=200)[0]
+        assert rel(ht.student_t_abs_moment(nu, s), direct) <= 1e-8
+        assert rel(ht.weighted_sum_abs_moment([2.0], s, "t", nu), 2**s * direct) <= 1e-7 if nu < 2 else True
+    # alpha = 2: S ~ N(0, 2)
+    assert rel(ht.stable_abs_moment(2.0, 1.0), 2 / math.sqrt(math.pi)) <= 1e-14
+    x = np.array([1.0, -2.0, 0.5])
+    assert rel(ht.weighted_sum_abs_moment(x, 0.7, "stable", 1.3),
+               np.sum(np.abs(x) ** 1.3) ** (0.7 / 1.3) * ht.stable_abs_moment(1.3, 0.7)) <= 1e-14
+    # the CMS quadrature of |S|^alpha against the closed form, and one ReLU unit: E[Y^t] = E|S|^(alpha t) / 2
+    for alpha in (0.8, 1.0, 1.5, 1.9):
+        nodes, weights = ht._cms_nodes(alpha)
+        for p in (0.1, 0.3):
+            assert rel(weights @ nodes ** (p / alpha), ht.stable_abs_moment(alpha, p)) <= 1e-9
+        t = 0.3
+        assert abs(ht.stable_gain_log_moment(alpha, t, 1) - math.log(ht.stable_abs_moment(alpha, alpha * t) / 2)) <= 1e-9
+    for s in (1.6, 1.2):  # s >= alpha: infinite moment; s / alpha > 0.75: beyond the quadrature
+        with pytest.raises(mb.MaxboundsValueError) as error:
+            ht.stable_scale(1.5, s, 10)
+        assert error.value.argument == "s"
+
+
+def _ratio_z(logs, s, mean_log, var):
+    ratios = []
+    for l in range(1, logs.shape[0]):
+        alive = np.isfinite(logs[l - 1])
+        ratios.append(np.exp(s * (logs[l][alive] - logs[l - 1][alive]) - mean_log))
+    r = np.concatenate(ratios)
+    return (r.mean() - 1) / math.sqrt(var / r.size)
+
+
+@pytest.mark.parametrize("n, networks, slope", [(2, 10_000, 0.0), (10, 2000, 0.0), (10, 2000, 0.3)])
+def test_stable_scheme_preserves_the_alpha_norm_moment(n, networks, slope):
+    # per-layer ratios (||x_l||_alpha / ||x_{l-1}||_alpha)^s over 50 layers: mean 1, exact variance (s < alpha/2)
+    from maxbounds.laws import heavy_tails as ht
+
+    alpha, s = 1.5, 0.5
+    sigma = ht.stable_scale(alpha, s, n, slope)
+    var = math.expm1(ht.stable_gain_log_moment(alpha, 2 * s / alpha, n, slope)
+                     - 2 * ht.stable_gain_log_moment(alpha, s / alpha, n, slope))
+    logs = ht.simulate_norms("stable", alpha, sigma, (n,) * 51, networks, np.random.default_rng(n), slope=slope)
+    assert abs(_ratio_z(logs, s, 0.0, var)) <= 4.5
+
+
+def test_student_t_chain_scheme_is_exact_at_width_one():
+    from maxbounds.laws import heavy_tails as ht
+
+    nu, s = 1.5, 0.5
+    for slope in (0.0, 0.4):
+        sigma = ht.student_t_chain_scale(nu, s, slope)
+        g = (1 + slope ** (2 * s)) / 2 * ht.student_t_abs_moment(nu, 2 * s) / ((1 + slope**s) / 2 * ht.student_t_abs_moment(nu, s)) ** 2
+        logs = ht.simulate_norms("t", nu, sigma, (1,) * 51, 4000, np.random.default_rng(7), slope=slope, norm=2)
+        assert abs(_ratio_z(logs, s, 0.0, g - 1)) <= 4.5
+    assert ht.student_t_gclt_scale(nu, s, 10) == pytest.approx(ht.stable_scale(nu, s, 10) / ht.student_t_stable_match(nu))
