@@ -151,6 +151,11 @@ FIGURES: dict[str, Figure] = {f.name: f for f in (
             "fraction of activation regions of a two-layer network whose Jacobian has rank N, against the width "
             "(Gaussian data; uniform patterns, random parameters, exact 1-D region counts; ReLU, leaky, maxout)",
             "rank_transition"),
+    _figure("depth-exponential", "Seed 004 (Milkert, Hyde & Laine)",
+            "width-3 ReLU networks forced to 2^d pieces (tents with trainable apexes), trained in derived "
+            "parameters then raw weights, against He initialisation: max/RMS error against depth 2..10 on x^2, "
+            "exp, a circle arc and |x-1/2|^1.5 with the sawtooth x^2 reference, exact piece counts (needs torch)",
+            "depth_exponential", torch=True),
 )}
 
 
