@@ -39,7 +39,10 @@ SIZES = {
     "full": {"depths": tuple(range(2, 11)), "seeds": 5, "steps1": 3000, "steps2": 3000, "n_train": 2048,
              "n_eval": 65537, "networks": 2000, "betas": (0.01, 0.1, 1.0), "counts": 4},
 }
-METHOD_LABELS = {"derived": "derived (phase 1 + 2)", "derived-phase1": "derived (phase 1 only)", "he": "He"}
+METHOD_LABELS = {"derived-init": "derived (start of phase 1)", "derived-phase1": "derived (phase 1 only)",
+                 "derived": "derived (phase 1 + 2)", "he": "He"}
+#: The rows of the error tables, in order.
+ROWS = ("derived-init", "derived-phase1", "derived", "he")
 
 
 def seeds_for(seed: int, count: int) -> list:
@@ -139,28 +142,32 @@ def _compute(lvl, seed, progress):
 def _summary(runs, depths, targets, seeds):
     rows = []
     for target in targets:
-        for method in ("derived-phase1", "derived", "he"):
+        for method in ROWS:
             for depth in depths:
                 base = "derived" if method.startswith("derived") else method
                 chosen = [r for r in runs if r["target"] == target and r["method"] == base and r["depth"] == depth]
-                if method == "derived-phase1":
+                if method == "derived-init":
+                    errors = [r["at_init"] for r in chosen]
+                    pieces = [r["pieces"][0] for r in chosen]
+                elif method == "derived-phase1":
                     errors = [r["after_phase1"] for r in chosen]
                     pieces = [next(p for p in r["pieces"] if p["phase"] == "phase 1") for r in chosen]
                 else:
                     errors = chosen
                     pieces = [r["pieces"][-1] for r in chosen]
-                mx, mx_sd = _mean_std([e["max_error"] for e in errors])
-                rms, rms_sd = _mean_std([e["rms_error"] for e in errors])
+                row = {"target": target, "method": method, "depth": depth, "seeds": len(chosen)}
+                for field in ("max_error", "rms_error"):
+                    values = [e[field] for e in errors]
+                    row[f"{field}_mean"], row[f"{field}_std"] = _mean_std(values)
+                    row[f"{field}_min"], row[f"{field}_max"] = float(min(values)), float(max(values))
                 linear = [p["linear"] for p in pieces]
-                activation = [p["activation"] for p in pieces]
-                init = [r["pieces"][0]["linear"] for r in chosen]
-                rows.append({"target": target, "method": method, "depth": depth, "seeds": len(chosen),
-                             "max_error_mean": mx, "max_error_std": mx_sd, "rms_error_mean": rms,
-                             "rms_error_std": rms_sd, "pieces_2d": 2 ** depth,
-                             "init_linear_mean": float(np.mean(init)),
-                             "linear_mean": float(np.mean(linear)), "linear_min": int(min(linear)),
-                             "linear_max": int(max(linear)), "activation_mean": float(np.mean(activation)),
-                             "seeds_with_2d": int(sum(v == 2 ** depth for v in linear))})
+                row.update({"pieces_2d": 2 ** depth, "init_linear_mean": float(np.mean([r["pieces"][0]["linear"]
+                                                                                      for r in chosen])),
+                            "linear_mean": float(np.mean(linear)), "linear_min": int(min(linear)),
+                            "linear_max": int(max(linear)),
+                            "activation_mean": float(np.mean([p["activation"] for p in pieces])),
+                            "seeds_with_2d": int(sum(v == 2 ** depth for v in linear))})
+                rows.append(row)
     return rows
 
 
@@ -193,7 +200,7 @@ def _grid(data, field):
     header = ["target", "method"] + [f"d={d}" for d in depths]
     rows = []
     for target in data["settings"]["targets"]:
-        for method in ("derived-phase1", "derived", "he"):
+        for method in ROWS:
             cells = {r["depth"]: r for r in data["summary"] if r["target"] == target and r["method"] == method}
             rows.append([target, METHOD_LABELS[method]]
                         + [_err(cells[d][f"{field}_mean"], cells[d][f"{field}_std"]) for d in depths])
@@ -273,8 +280,8 @@ def tables(data: dict) -> dict:
 # figure
 # ---------------------------------------------------------------------------
 def plot(data: dict, path) -> None:
-    """Four panels of maximum error against depth (one per target) with the sawtooth reference, one of the
-    piece counts, one of the RMS errors."""
+    """Four panels of maximum error against depth (one per target; mean over seeds with a min-max band) with
+    the sawtooth reference, one of the piece counts, one of the RMS errors."""
     plt = _common.pyplot()
     depths = np.array(data["settings"]["depths"])
     targets = list(data["settings"]["targets"])
@@ -285,20 +292,20 @@ def plot(data: dict, path) -> None:
 
     def series(target, method, field):
         cells = {r["depth"]: r for r in data["summary"] if r["target"] == target and r["method"] == method}
-        mean = np.array([np.nan if cells[d][f"{field}_mean"] is None else cells[d][f"{field}_mean"] for d in depths])
-        std = np.array([0.0 if cells[d][f"{field}_std"] is None else cells[d][f"{field}_std"] for d in depths])
-        return mean, std
+        return tuple(np.array([np.nan if cells[d][f"{field}_{k}"] is None else cells[d][f"{field}_{k}"]
+                               for d in depths]) for k in ("mean", "min", "max"))
 
     for ax, target in zip(axes.flat[:4], targets):
         for method, (color, ls, marker) in styles.items():
-            mean, std = series(target, method, "max_error")
-            ax.errorbar(depths, mean, yerr=std, color=color, ls=ls, marker=marker, ms=4, capsize=2,
-                        label=METHOD_LABELS[method])
+            mean, lo, hi = series(target, method, "max_error")
+            if method != "derived-phase1":
+                ax.fill_between(depths, lo, hi, color=color, alpha=0.15, lw=0)
+            ax.plot(depths, mean, color=color, ls=ls, marker=marker, ms=4, label=METHOD_LABELS[method])
         ax.plot(depths, ref, color="grey", ls=":", marker=".", label=r"sawtooth $x^2$: $2^{-2d-2}$")
         ax.set_yscale("log")
-        ax.set_title(f"{target}: {data['settings']['targets'][target]}", fontsize=9)
+        ax.set_title(data["settings"]["targets"][target], fontsize=9)
         ax.set_xlabel("depth d")
-        ax.set_ylabel("max error on [0, 1]")
+        ax.set_ylabel("max error on [0, 1] (mean, min-max band)")
         ax.legend(fontsize=6)
     ax = axes.flat[4]
     ax.plot(depths, 2.0 ** depths, color="black", lw=1, label=r"$2^d$ (every admissible parameter)")
@@ -321,7 +328,7 @@ def plot(data: dict, path) -> None:
     ax = axes.flat[5]
     for i, target in enumerate(targets):
         for method, ls in (("derived", "-"), ("he", ":")):
-            mean, _ = series(target, method, "rms_error")
+            mean = series(target, method, "rms_error")[0]
             ax.plot(depths, mean, color=colors(i), ls=ls, marker=".",
                     label=f"{target}, {METHOD_LABELS[method]}")
     ax.plot(depths, [r["rms_error"] for r in data["reference"]], color="grey", ls=":", label="sawtooth $x^2$")

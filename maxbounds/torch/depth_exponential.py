@@ -285,8 +285,8 @@ def fit_group(targets, depth: int, seeds, *, method: str = "derived", settings: 
     """Train every (target, seed) pair at depth ``depth`` with ``method``, as one batched module.
 
     ``targets``: names of ``TARGETS`` or convex NumPy functions.  Returns one JSON-ready dict per pair (targets
-    outer, seeds inner): ``max_error``, ``rms_error`` on ``n_eval`` equally spaced points (and
-    ``after_phase1`` for ``"derived"``), ``pieces`` (exact counts ``{"phase", "step", "activation",
+    outer, seeds inner): ``max_error``, ``rms_error`` on ``n_eval`` equally spaced points (and, for
+    ``"derived"``, ``at_init`` and ``after_phase1``), ``pieces`` (exact counts ``{"phase", "step", "activation",
     "linear", "convex"}`` at initialisation, after phase 1 and ``settings.counts`` times during phase 2;
     for ``"he"`` at initialisation, at step ``steps1`` and as many times after), the final apexes
     (derived), the training loss every ``losses_every`` steps, and ``seconds`` (the group's time per run).
@@ -339,8 +339,12 @@ def _fit(runs, depth, method, settings, xs, x, y, y_np):
         start = [initial_parameters(depth, xs[seed], y_np[g], seed, settings.apex_jitter)
                  for g, (*_, seed) in enumerate(runs)]
         derived = DerivedModel(start)
-        for g, p in enumerate(start):
+        grid = np.linspace(0.0, 1.0, int(settings.n_eval))
+        for g, (p, (_, function, _, _)) in enumerate(zip(start, runs)):
             results[g]["pieces"].append({"phase": "init", "step": 0, **de.count_pieces(p.network()).as_dict()})
+            diff = p(grid) - function(grid)
+            results[g]["at_init"] = {"max_error": float(np.max(np.abs(diff))),
+                                     "rms_error": float(np.sqrt(np.mean(diff * diff)))}
         _adam(derived, x, y, settings.steps1, settings.lr1, settings.decay, losses)
         members = []
         for g, (_, function, _, _) in enumerate(runs):
