@@ -60,6 +60,12 @@ _NAMES = {
         "GramChainSamples", "gram_chain_samples", "activation_length_moments", "activation_length_mean_var",
         "sum_sq_max_moments", "layer_correlation", "expected_jacobian_gain", "wide_limit_correlation_map")},
     **{name: ("maxbounds.laws.sums", name) for name in ("iid_sum_moment", "iid_sum_log_moment")},
+    # fractional initialisation, the law of log||x_L||, heavy-tailed weights (docs/fractional.md)
+    "RandomisedLeakyReLUDense": ("maxbounds.layers", "RandomisedLeakyReLUDense"), "rrelu": ("maxbounds.layers", "rrelu"),
+    **{name: ("maxbounds.laws.lognorm", name) for name in ("LogNormLaw", "lognorm_samples", "kolmogorov_distance")},
+    "validate_lognorm": ("maxbounds.validation.lognorm", "validate_lognorm"),
+    **{name: ("maxbounds.laws.heavy_tails", name) for name in (
+        "stable_scale", "student_t_chain_scale", "student_t_gclt_scale", "stable_abs_moment", "student_t_abs_moment")},
     "jacobian_mean_bounds": ("maxbounds.laws.symbolic", "jacobian_mean_bounds"),
     **{name: ("maxbounds.laws.sweep", name) for name in ("depth_sweep", "scale_sweep", "parse_sweep")},
     # simulators

@@ -241,3 +241,34 @@ def test_student_t_chain_scheme_is_exact_at_width_one():
         logs = ht.simulate_norms("t", nu, sigma, (1,) * 51, 4000, np.random.default_rng(7), slope=slope, norm=2)
         assert abs(_ratio_z(logs, s, 0.0, g - 1)) <= 4.5
     assert ht.student_t_gclt_scale(nu, s, 10) == pytest.approx(ht.stable_scale(nu, s, 10) / ht.student_t_stable_match(nu))
+
+
+# -- the command line ------------------------------------------------------------------------------------------------
+def test_init_fractional_from_the_command_line(capsys):
+    import json
+
+    from maxbounds.cli.main import main
+
+    assert main(["init", "--scheme", "fractional", "--activation", "relu", "--s", "2", "--fan-in", "10",
+                 "--width", "5", "--format", "json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["c"] == pytest.approx(4.0, rel=1e-12) and row["weight_std"] == pytest.approx(math.sqrt(0.4), rel=1e-12)
+    assert main(["init", "--scheme", "fractional", "--activation", "rrelu", "--slopes", "0.1,0.4", "--s", "1.5",
+                 "--widths", "4,6x2,1", "--format", "json"]) == 0
+    layers = json.loads(capsys.readouterr().out)["layers"]
+    assert [r["rule"] for r in layers] == ["fractional s=1.5"] * 2 + ["output"]
+    assert layers[1]["c"] == pytest.approx(rrelu(6, 6, 0.1, 0.4).fractional_scale(1.5), rel=1e-14)
+    for activation in ("leaky-relu", "leaky_relu", "linear", "maxout"):
+        assert main(["init", "--scheme", "fractional", "--activation", activation, "--s", "1", "--fan-in", "8"]) == 0
+        capsys.readouterr()
+    for argv, option in ((["init", "--scheme", "fractional", "--activation", "relu", "--s", "0", "--fan-in", "8"], "--s"),
+                         (["init", "--scheme", "fractional", "--activation", "relu", "--s", "1"], "--fan-in"),
+                         (["init", "--scheme", "fractional", "--activation", "rrelu", "--slopes", "0.5,0.1", "--s", "1",
+                           "--fan-in", "3"], "--slopes"),
+                         (["init", "--scheme", "fractional", "--activation", "relu", "--slopes", "0,1", "--s", "1",
+                           "--widths", "3,4,1"], "--slopes"),
+                         (["init", "--scheme", "fractional", "--activation", "leaky-relu", "--slope", "3", "--s", "1",
+                           "--fan-in", "3"], "--slope")):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and f"argument {option}:" in err

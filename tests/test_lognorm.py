@@ -147,3 +147,37 @@ def test_kolmogorov_distance():
     x = np.array([0.1, 0.4, 0.7])
     assert kolmogorov_distance(x, lambda t: t) == pytest.approx(max(1 / 3 - 0.1, 0.4 - 1 / 3, 2 / 3 - 0.4, 0.7 - 2 / 3,
                                                                     1 - 0.7, 0.1))
+
+
+# -- the command line ---------------------------------------------------------------------------------------------------
+def test_bounds_and_validate_lognorm_from_the_command_line(capsys):
+    import json
+
+    from maxbounds.cli.main import main
+
+    assert main(["bounds", "lognorm", "--widths", "10,10x100,1", "--activation", "relu", "--s", "1",
+                 "--eps", "0.01", "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [r["layer"] for r in result["layers"]] == [1, 10, 100, 101]
+    net = init_network(Architecture((10,) * 101 + (1,)).network("relu"), "fractional", s=1.0).network
+    law = LogNormLaw(net)
+    row = result["layers"][2]
+    assert row["mean"] == pytest.approx(law.mean(100), rel=1e-12) and row["p_zero"] == pytest.approx(law.p_zero(100))
+    assert row["quantile_method"] == "exact" and row["quantiles"]["0.5"] == pytest.approx(law.ppf(0.5, 100), rel=1e-9)
+    assert row["p_small"]["0.01"] == pytest.approx(law.small_output_probability(0.01, 100), rel=1e-9)
+    assert main(["bounds", "lognorm", "--widths", "5,8x20,1", "--activation", "maxout", "--rank", "3"]) == 0
+    assert "gaussian" in capsys.readouterr().out
+    assert main(["validate", "lognorm", "--widths", "6,6x30,1", "--activation", "leaky-relu", "--slope", "0.3",
+                 "--s", "1", "--samples", "1500", "--quiet"]) == 0
+    assert "validate lognorm: passed" in capsys.readouterr().out
+    for argv, option in ((["bounds", "lognorm", "--widths", "3,4,1", "--bias-var", "0.5"], "--bias-var"),
+                         (["bounds", "lognorm", "--widths", "3,4,1", "--quantiles", "1.5"], "--quantiles"),
+                         (["bounds", "lognorm", "--widths", "3,4,1", "--layers", "7"], "--layers"),
+                         (["bounds", "lognorm", "--widths", "3,4,1", "--s", "2.5"], "--s"),
+                         (["bounds", "jacobian", "--widths", "3,4,1", "--activation", "relu"], "--activation"),
+                         (["validate", "lognorm", "--activation", "relu"], "--widths"),
+                         (["validate", "lognorm", "--widths", "3,4,1", "--method", "chain"], "--method"),
+                         (["validate", "jacobian", "--widths", "3,4,1", "--s", "1"], "--s")):
+        assert main(argv) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and f"argument {option}:" in err

@@ -1,11 +1,12 @@
-"""The measurements quoted in docs/fractional.md: ``python docs/examples/fractional_measurements.py [quick]``.
+"""The measurements quoted in docs/fractional.md: ``python docs/examples/fractional_measurements.py [quick] [heavy]``.
 
 Prints one JSON object.  Networks are drawn by the layers' one draw (``network_samples``) with fixed
 seeds, zero biases, input ``(1, ..., 1)/sqrt(n)``.  Part ``ks``: the Kolmogorov distance of the Gaussian
 limit to the exact law (deterministic, from the inverted characteristic function) and to simulation, at
 depths 1, 10, 100, 1000, with the exact mean and variance against the simulated ones.  Part ``small``:
 P(||x_L|| <= eps ||x_0||) and P(||x_L|| >= ||x_0|| / eps) under the s-scheme, from the law and by
-simulation.  ``quick`` runs a smaller version (minutes become seconds).
+simulation.  Part ``heavy``: per-layer moment ratios with heavy-tailed weights (NumPy/SciPy draws).
+``quick`` runs a smaller version (minutes become seconds); ``heavy`` runs only the last part.
 """
 
 from __future__ import annotations
@@ -88,5 +89,35 @@ def small_part():
     return rows
 
 
+def heavy_part():
+    """Per-layer ratios (||x_l||_p / ||x_{l-1}||_p)^s over 50 layers: the stable scheme (p = alpha, exact) and the
+    Student-t stable-limit scheme (p = nu, an approximation), at widths 2, 10, 100."""
+    from maxbounds.laws import heavy_tails as ht
+
+    rows = []
+    rng = np.random.default_rng(2024)
+    s = 0.5
+    for law, index in (("stable", 1.5), ("t", 1.5)):
+        for n, networks in ((2, 20_000), (10, 4000), (100, 300)):
+            if QUICK:
+                networks //= 20
+            sigma = ht.stable_scale(index, s, n) if law == "stable" else ht.student_t_gclt_scale(index, s, n)
+            logs = ht.simulate_norms(law, index, sigma, (n,) * 51, networks, rng)
+            first, later = [], []
+            for l in range(1, 51):
+                alive = np.isfinite(logs[l - 1])
+                (first if l == 1 else later).append(np.exp(s * (logs[l][alive] - logs[l - 1][alive])))
+            first, later = np.concatenate(first), np.concatenate(later)
+            row = {"law": law, "index": index, "s": s, "width": n, "networks": networks, "sigma": sigma,
+                   "ratio_layer1": float(first.mean()), "ratio_layers2_50": float(later.mean()),
+                   "stderr_layers2_50": float(later.std() / math.sqrt(later.size))}
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr)
+    return rows
+
+
 if __name__ == "__main__":
-    print(json.dumps({"ks": ks_part(), "small": small_part()}, indent=1))
+    if "heavy" in sys.argv[1:]:
+        print(json.dumps({"heavy": heavy_part()}, indent=1))
+    else:
+        print(json.dumps({"ks": ks_part(), "small": small_part(), "heavy": heavy_part()}, indent=1))

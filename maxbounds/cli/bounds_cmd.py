@@ -14,11 +14,12 @@ from ..report.json import dumps
 from ._parse import nonnegative_real
 
 HELP = "Bounds and exact laws of gradients at initialisation for a maxout architecture."
-QUANTITIES = ("jacobian", "activation", "gradient", "ntk", "length", "regions")
+QUANTITIES = ("jacobian", "activation", "gradient", "ntk", "length", "regions", "lognorm")
 
 #: Command-line options of the Python arguments of ``bounds regions``, for error messages.
 OPTION_NAMES = {"box": "--box", "c_grad": "--c-grad", "networks": "--networks", "order": "--order",
-                "points": "--box"}
+                "points": "--box", "slope": "--slope", "slopes": "--slopes", "activation": "--activation",
+                "quantiles": "--quantiles", "eps": "--eps", "layers": "--layers", "q": "--quantiles"}
 
 
 def add_architecture_options(parser, required: bool = True):
@@ -80,10 +81,115 @@ def add_parser(commands):
     regions.add_argument("--networks", type=int, default=100, metavar="N",
                          help="regions: networks for --c-grad simulated (default 100)")
     regions.add_argument("--seed", type=int, default=0, help="regions: seed for --c-grad simulated (default 0)")
+    add_lognorm_options(parser.add_argument_group("lognorm", "options of 'bounds lognorm' (zero biases)"))
     parser.add_argument("--format", choices=("table", "json", "latex"), default="table")
     # "--box -3,3" reaches --box through maxbounds.cli.main._join_signed_values
     parser.set_defaults(run=run)
     return parser
+
+
+def add_lognorm_options(group, quantiles=True):
+    """--activation, --slope, --slopes, --s, --layers (and --quantiles, --eps) of the log-norm law."""
+    from .init_cmd import add_activation_options
+
+    add_activation_options(group, default=None, help_suffix=" (lognorm; default maxout)")
+    group.add_argument("--s", type=float, default=None, metavar="S",
+                       help="lognorm: initialise every hidden layer with the fractional scheme of order S in (0, 2] "
+                            "(otherwise the scales are --c)")
+    group.add_argument("--layers", default=None, metavar="L1,L2,...",
+                       help="lognorm: the layers to report (default 1, 10, 100, 1000 within the depth, and the last)")
+    if quantiles:
+        group.add_argument("--quantiles", default="0.01,0.1,0.5,0.9,0.99", metavar="Q1,Q2,...",
+                           help="lognorm: quantile levels of log||x_l|| given x_l != 0")
+        group.add_argument("--eps", default=None, metavar="E1,E2,...",
+                           help="lognorm: also P(||x_l|| <= eps ||x_0||), the atom at zero included")
+
+
+def _number_list(text, argument, low=None, high=None, integer=False):
+    from .._validate import MaxboundsValueError
+
+    try:
+        values = [int(v) if integer else float(v) for v in str(text).split(",")]
+    except ValueError:
+        raise MaxboundsValueError(argument, f"expected comma-separated {'integers' if integer else 'numbers'}, "
+                                            f"got {text!r}") from None
+    for v in values:
+        if not math.isfinite(v) or (low is not None and v <= low) or (high is not None and v >= high):
+            bounds = f"in ({low:g}, {high:g})" if high is not None else f"> {low:g}"
+            raise MaxboundsValueError(argument, f"every value must be {bounds}, got {v:g}")
+    return values
+
+
+def lognorm_network(args, arch):
+    """The Serial of ``bounds/validate lognorm``: --activation hidden layers (fractional with --s), linear output."""
+    from .._validate import MaxboundsValueError
+    from ..laws.init import init_network
+    from .init_cmd import hidden_network
+
+    if args.activation is None:
+        args.activation = "maxout"
+    net = hidden_network(arch, args)
+    if args.s is not None:
+        from ..layers.base import check_moment_order
+
+        check_moment_order(args.s)
+        net = init_network(net, "fractional", s=args.s).network
+    for layer in net:
+        if layer.bias_var > 0:
+            raise MaxboundsValueError("bias_var", "the log-norm law is derived for zero biases; give --bias-var 0")
+    return net
+
+
+def lognorm_layers(args, depth):
+    from .._validate import MaxboundsValueError
+
+    if args.layers is None:
+        return sorted({l for l in (1, 10, 100, 1000) if l <= depth} | {depth})
+    layers = _number_list(args.layers, "layers", integer=True)
+    for l in layers:
+        if not 1 <= l <= depth:
+            raise MaxboundsValueError("layers", f"every layer must lie in 1..{depth}, got {l}")
+    return layers
+
+
+def lognorm_result(args, arch) -> dict:
+    """The JSON-ready result of ``maxbounds bounds lognorm``."""
+    from ..laws.lognorm import LogNormLaw
+
+    net = lognorm_network(args, arch)
+    x = _input(args, arch)
+    law = LogNormLaw(net, x0_norm=float(np.sqrt(x @ x)))
+    levels = _number_list(args.quantiles, "quantiles", 0.0, 1.0)
+    eps = [] if args.eps is None else _number_list(args.eps, "eps", 0.0)
+    rows = []
+    for l in lognorm_layers(args, net.depth):
+        method = "exact" if law.has_exact_cdf(l) else "gaussian"
+        row = {"layer": l, "p_zero": law.p_zero(l), "mean": law.mean(l), "variance": law.var(l), "std": law.std(l),
+               "quantile_method": method,
+               "quantiles": {f"{q:g}": float(v) for q, v in zip(levels, np.atleast_1d(law.ppf(levels, l, method)))}}
+        if method == "exact":
+            row["quantiles_gaussian"] = {f"{q:g}": float(v) for q, v in
+                                         zip(levels, np.atleast_1d(law.ppf(levels, l, "gaussian")))}
+        if eps:
+            row["p_small"] = {f"{e:g}": law.small_output_probability(e, l, method) for e in eps}
+        rows.append(row)
+    from ..laws.lognorm import describe_layers
+
+    return {"quantity": "lognorm", "network": describe_layers(net), "activation": args.activation, "s": args.s,
+            "input_norm": law.x0_norm, "depth": net.depth, "layers": rows,
+            "note": "log||x_l|| (natural log) given x_l != 0; p_zero = P(x_l = 0) = 1 - prod(1 - P(Y_m = 0)); "
+                    "p_small includes the atom at zero"}
+
+
+def _lognorm_rows(result) -> list:
+    rows = []
+    for r in result["layers"]:
+        row = {"layer": r["layer"], "P(x=0)": r["p_zero"], "mean": r["mean"], "variance": r["variance"]}
+        row.update({f"q{q}": v for q, v in r["quantiles"].items()})
+        row["quantiles"] = r["quantile_method"]
+        row.update({f"P(<= {e} |x0|)": v for e, v in r.get("p_small", {}).items()})
+        rows.append(row)
+    return rows
 
 
 def _input(args, arch):
@@ -237,6 +343,21 @@ def _num(value, log10):
 def run(args) -> int:
     arch = architecture_from(args)
     from .._validate import MaxboundsValueError
+
+    if args.quantity == "lognorm":
+        result = lognorm_result(args, arch)
+        if args.format == "json":
+            sys.stdout.write(dumps(result, indent=2) + "\n")
+            return 0
+        caption = (f"maxbounds bounds lognorm: law of log||x_l|| given x_l != 0 (zero biases), {args.activation}"
+                   + (f", fractional s={args.s:g}" if args.s is not None else "") + f"; {result['network']}")
+        if args.format == "table":
+            sys.stdout.write(caption + "\n")
+        sys.stdout.write(render(_lognorm_rows(result), args.format, caption=caption) + "\n")
+        return 0
+    for option in ("activation", "s", "layers", "eps", "slopes"):
+        if getattr(args, option) is not None:
+            raise MaxboundsValueError(option, "applies to 'bounds lognorm'")
 
     if args.quantity == "regions":
         result = regions_result(args, arch)

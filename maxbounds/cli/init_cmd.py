@@ -1,7 +1,10 @@
-"""``maxbounds init``: the weight scale c of an initialisation scheme and the weight std it implies.
+r"""``maxbounds init``: the weight scale c of an initialisation scheme and the weight std it implies.
 
 One layer (``--rank``, ``--fan-in``) or, with ``--widths``, every layer of an
-architecture (:func:`maxbounds.laws.init.init_network`).  ``--pool p`` gives
+architecture (:func:`maxbounds.laws.init.init_network`).  ``--scheme fractional --s S``
+preserves :math:`E\lVert x_l\rVert^s` exactly for every ``--activation`` (maxout, relu,
+leaky-relu with ``--slope``, rrelu with ``--slopes l,u``, linear): one layer from ``--fan-in`` and
+``--width``, or every layer of ``--widths`` (``docs/fractional.md``).  ``--pool p`` gives
 the scale of one maxout layer feeding a ``p x p`` max-pool, :math:`1/M(K p^2)`
 (scheme ``maxout`` and one layer only: ``--widths`` networks have no pooling).
 """
@@ -16,7 +19,40 @@ from ..report.json import dumps
 from ._parse import positive_int
 
 #: Error-message option of each Python argument name (see maxbounds.cli.main.OPTION_NAMES).
-OPTION_NAMES = {"slope": "--slope", "activation": "--activation", "width": "--width", "pool": "--pool"}
+OPTION_NAMES = {"slope": "--slope", "activation": "--activation", "width": "--width", "pool": "--pool",
+                "slopes": "--slopes"}
+
+#: The hidden units --activation names (the spelling with a hyphen and with an underscore are one kind).
+ACTIVATIONS = ("maxout", "relu", "leaky-relu", "leaky_relu", "rrelu", "linear")
+
+
+def activation_kind(text: str) -> str:
+    """The Architecture.network activation of an --activation value (``leaky-relu`` -> ``leaky_relu``)."""
+    return text.replace("-", "_")
+
+
+def add_activation_options(parser, default="maxout", help_suffix=""):
+    """--activation, --slope and --slopes, shared by init, bounds lognorm and validate lognorm."""
+    parser.add_argument("--activation", choices=ACTIVATIONS, default=default,
+                        help="the hidden units: maxout (--rank), relu, leaky-relu (--slope), rrelu (--slopes), "
+                             f"linear{help_suffix}")
+    parser.add_argument("--slope", type=float, default=0.01, metavar="A",
+                        help="with --activation leaky-relu: the slope a (default 0.01)")
+    parser.add_argument("--slopes", default=None, metavar="L,U",
+                        help="with --activation rrelu: negative slopes uniform on [L, U] (default 0.125,0.333333)")
+
+
+def hidden_network(arch, args):
+    """``arch.network`` for the --activation, --slope, --slopes options (one-line errors naming them)."""
+    from .._validate import MaxboundsValueError
+
+    activation = activation_kind(args.activation)
+    slope = args.slope if activation == "leaky_relu" else 0.0
+    if not 0.0 <= slope <= 1.0:
+        raise MaxboundsValueError("slope", f"must be a number in [0, 1], got {slope:g}")
+    if args.slopes is not None and activation != "rrelu":
+        raise MaxboundsValueError("slopes", "applies to --activation rrelu")
+    return arch.network(activation, slope=slope, slopes=args.slopes)
 
 HELP = "Weight scale c (weights ~ N(0, c/fan_in)) and the standard deviation to give an initialiser."
 
@@ -28,13 +64,11 @@ def add_parser(commands):
     parser.add_argument("--widths", default=None, metavar="N0,N1,...,NL",
                         help="initialise every layer of this architecture (8x3 repeats a width); the output "
                              "layer is linear, c = 1")
-    parser.add_argument("--activation", choices=("maxout", "relu", "leaky_relu"), default="maxout",
-                        help="with --widths: the hidden units (default maxout)")
-    parser.add_argument("--slope", type=float, default=0.01, metavar="A",
-                        help="with --activation leaky_relu: the slope a (default 0.01)")
+    add_activation_options(parser, help_suffix=" (default maxout); other than maxout: with --widths, or "
+                                                "one layer with --scheme fractional")
     parser.add_argument("--scheme", choices=SCHEMES, default=None,
                         help="maxout: c=1/M; upper: 1/L; lower: 1/S; he: 2/(1+a^2) (ReLU, leaky ReLU); fractional: "
-                             "preserve E||x||^s (default: maxout, or he with --activation relu/leaky_relu)")
+                             "preserve E||x||^s exactly, any activation (default: maxout, or he otherwise)")
     parser.add_argument("--s", type=float, default=None, metavar="S", help="moment order for --scheme fractional, in (0, 2]")
     parser.add_argument("--fan-in", type=positive_int, default=None, metavar="N",
                         help="fan-in of the layer (for a convolution, computed from --kernel-size and --in-channels)")
@@ -63,7 +97,12 @@ def run(args) -> int:
             raise MaxboundsValueError("pool", f"the pooled scale 1/M(K p^2) is derived for --scheme maxout, "
                                               f"got --scheme {args.scheme}")
     if args.activation != "maxout" and args.widths is None:
-        raise MaxboundsValueError("activation", "applies to the layers of --widths; give --widths")
+        if args.scheme != "fractional":
+            raise MaxboundsValueError("activation", "applies to the layers of --widths, or to one layer with "
+                                                    "--scheme fractional --fan-in N; give --widths")
+        return _run_one_layer(args)
+    if args.slopes is not None and args.activation != "rrelu":
+        raise MaxboundsValueError("slopes", "applies to --activation rrelu")
     if args.widths is not None:
         return _run_network(args)
     rank = _single_rank(args.rank)
@@ -79,6 +118,35 @@ def run(args) -> int:
     row["c"] = c
     if fan_in is not None:
         row.update({"fan_in": fan_in, "weight_std": weight_std(c, fan_in)})
+    if args.format == "json":
+        sys.stdout.write(dumps(row, indent=2) + "\n")
+    else:
+        sys.stdout.write(render([row], "table") + "\n")
+    return 0
+
+
+def _run_one_layer(args) -> int:
+    """``--scheme fractional`` for one layer of a kind other than maxout: its own fractional scale."""
+    from .._validate import MaxboundsValueError
+    from ..architecture import Architecture
+    from ..layers.base import check_moment_order
+
+    for option, value in (("kernel_size", args.kernel_size), ("in_channels", args.in_channels)):
+        if value is not None:
+            raise MaxboundsValueError(option, f"applies to maxout convolutions; --activation {args.activation} "
+                                              "layers are dense")
+    if args.fan_in is None:
+        raise MaxboundsValueError("fan_in", "the fractional scale of one layer needs its --fan-in")
+    s = check_moment_order(args.s)
+    width = args.width if args.width is not None else args.fan_in
+    layer = hidden_network(Architecture((args.fan_in, width, 1)), args)[0]
+    c = layer.fractional_scale(s)
+    row = {"scheme": "fractional", "activation": args.activation, "s": s, "fan_in": args.fan_in, "width": width}
+    if args.activation in ("leaky-relu", "leaky_relu"):
+        row["slope"] = layer.slope
+    if args.activation == "rrelu":
+        row["slopes"] = f"{layer.lower:g},{layer.upper:g}"
+    row.update({"c": c, "weight_std": weight_std(c, args.fan_in), "c_s2": layer.fractional_scale(2.0)})
     if args.format == "json":
         sys.stdout.write(dumps(row, indent=2) + "\n")
     else:
@@ -108,10 +176,7 @@ def _run_network(args) -> int:
         if value is not None:
             raise MaxboundsValueError(option, "is read from --widths; give one or the other")
     arch = Architecture.parse(args.widths, args.rank)
-    slope = args.slope if args.activation == "leaky_relu" else 0.0
-    if not 0.0 <= slope <= 1.0:
-        raise MaxboundsValueError("slope", f"must be a number in [0, 1], got {slope:g}")
-    net = arch.network(args.activation, slope=slope)
+    net = hidden_network(arch, args)
     result = init_network(net, args.scheme, s=args.s)
     rows = result.rows()
     if args.format == "json":

@@ -25,15 +25,16 @@ def add_parser(commands):
         description=HELP + " With no QUANTITY, runs the default suite; with one, checks that estimator "
         "against its theory for the architecture given.",
     )
-    parser.add_argument("quantity", nargs="?", choices=single.QUANTITIES, default=None,
-                        help="check one estimator for the architecture given (needs --widths)")
+    parser.add_argument("quantity", nargs="?", choices=single.QUANTITIES + ("lognorm",), default=None,
+                        help="check one estimator for the architecture given (needs --widths); lognorm: simulated "
+                             "log||x_l|| against its exact law (zero biases)")
     add_architecture_options(parser, required=False)
     parser.add_argument("--input", default=None, metavar="X",
                         help="input x, comma-separated (default: (1,...,1)/sqrt(n0))")
     parser.add_argument("--direction", default=None, metavar="U",
                         help="direction u, comma-separated, normalised (default: e_1)")
-    parser.add_argument("--samples", type=positive_int, default=100_000, metavar="N",
-                        help="number of random networks (default 100000)")
+    parser.add_argument("--samples", type=positive_int, default=None, metavar="N",
+                        help="number of random networks (default 100000; lognorm 2000)")
     parser.add_argument("--seed", type=nonnegative_int, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument("--method", choices=("chain", "explicit"), default=None,
                         help="the exact Gram chain (fast; default) or explicitly drawn networks "
@@ -51,6 +52,10 @@ def add_parser(commands):
         "--suite", choices=suite_names(), action="append", default=None,
         help="run only this suite (repeatable); default: all suites",
     )
+    from .bounds_cmd import add_lognorm_options
+
+    add_lognorm_options(parser.add_argument_group("lognorm", "options of 'validate lognorm' (zero biases)"),
+                        quantiles=False)
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
@@ -193,7 +198,67 @@ def _single_rows(result: dict) -> list[dict]:
             if isinstance(r, dict) and "verdict" in r]
 
 
+def _run_lognorm(args) -> int:
+    from .._validate import MaxboundsValueError
+    from ..validation.lognorm import validate_lognorm
+    from .bounds_cmd import lognorm_layers, lognorm_network
+
+    if args.widths is None:
+        raise MaxboundsValueError("widths", "'validate lognorm' needs --widths, e.g. --widths 10,10x100,1")
+    for option in ("sweep", "plot", "direction"):
+        if getattr(args, option) is not None:
+            raise MaxboundsValueError(option, "does not apply to 'validate lognorm'")
+    if args.method == "chain":
+        raise MaxboundsValueError("method", "'lognorm' draws explicit networks: use --method explicit (or none)")
+    arch = architecture_from(args)
+    net = lognorm_network(args, arch)
+    x = (np.full(arch.n_in, 1 / np.sqrt(arch.n_in)) if args.input is None
+         else parse_vector(args.input, "input", arch.n_in))
+    samples = args.samples or 2000
+    layers = lognorm_layers(args, net.depth)
+    result = validate_lognorm(net, x, samples, args.seed, layers, s=args.s)
+    ok = result["passed"]
+    if args.format == "json":
+        sys.stdout.write(dumps(result, indent=2) + "\n")
+        return 0 if ok else 1
+    sys.stdout.write(f"validate lognorm: {result['network']}; {result['method']} networks, {samples} samples, "
+                     f"seed {args.seed}\n")
+    rows = []
+    for r in result["rows"]:
+        row = {"layer": r["layer"], "nonzero": r["nonzero"], "P(x=0)": r["p_zero"]["exact"],
+               "P(x=0) sim": r["p_zero"]["estimate"], "z": f"{r['p_zero']['z']:.2f}"}
+        for key in ("mean", "variance"):
+            if key in r:
+                row.update({key: r[key]["exact"], f"{key} sim": r[key]["estimate"], f"z {key}": f"{r[key]['z']:.2f}"})
+        if "ks_gaussian" in r:
+            row["KS gauss"] = f"{r['ks_gaussian']:.4f}"
+        if "ks_exact" in r:
+            row["KS exact"] = f"{r['ks_exact']:.4f} (<= {r['ks_critical']:.4f})"
+        row["verdict"] = "pass" if r["passed"] else "FAIL"
+        rows.append(row)
+    sys.stdout.write(render(rows, "table") + "\n")
+    if "fractional" in result:
+        f = result["fractional"]
+        p = f["per_layer_ratio"]
+        sys.stdout.write(f"E||x_l||^s, s={f['s']:g}: per-layer ratio over {p['pairs']} (network, layer) pairs "
+                         f"{p['estimate']:.6g} (exact 1, z {p['z']:.2f}); direct checks at layers 1-"
+                         f"{f['deepest_direct_layer']} (where Var||x_l||^s/(E||x_l||^s)^2 <= 2): "
+                         f"{'all pass' if all(d['passed'] for d in f['direct']) else 'FAIL'}\n")
+    sys.stdout.write(f"validate lognorm: {'passed' if ok else 'FAILED'} (z-tests at 4.5 standard errors, "
+                     "false-failure rate 6.8e-6 each)\n")
+    return 0 if ok else 1
+
+
 def run(args) -> int:
+    if args.quantity == "lognorm":
+        return _run_lognorm(args)
+    for option in ("activation", "s", "layers", "slopes"):
+        if getattr(args, option) is not None:
+            from .._validate import MaxboundsValueError
+
+            raise MaxboundsValueError(option, "applies to 'validate lognorm'")
+    if args.samples is None:
+        args.samples = 100_000
     if args.quantity is not None:
         return _run_single(args)
     names = args.suite or suite_names()

@@ -45,7 +45,7 @@ import numpy as np
 
 from .._validate import MaxboundsValueError
 
-__all__ = ["LogNormLaw", "lognorm_samples", "kolmogorov_distance"]
+__all__ = ["LogNormLaw", "lognorm_samples", "kolmogorov_distance", "describe_layers"]
 
 #: Gil-Pelaez: the CDF is computed for the standardised variable; the period 2 pi / h of the
 #: discretisation is ``2 (_PERIOD_SDS + _PERIOD_LOGS / sd)`` standard deviations, wide enough
@@ -284,6 +284,18 @@ class LogNormLaw:
             with np.errstate(divide="ignore"):
                 total += log_scale + np.log(m.gain_rvs(int(size), rng))
         return 0.5 * total
+
+
+def describe_layers(net) -> str:
+    """A one-line summary of a Serial with runs of equal layers joined: ``1-1000: relu: 10 -> 10, c=2, beta=0; ...``."""
+    runs = []
+    for layer in net:
+        text = layer.describe()
+        if runs and runs[-1][2] == text:
+            runs[-1][1] = layer.index
+        else:
+            runs.append([layer.index, layer.index, text])
+    return "; ".join(f"{a}: {t}" if a == b else f"{a}-{b}: {t}" for a, b, t in runs)
 
 
 def kolmogorov_distance(samples, cdf) -> float:

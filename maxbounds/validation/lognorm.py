@@ -147,7 +147,9 @@ def validate_lognorm(net, x=None, samples: int = 2000, seed: int = 0, layers=Non
         zs = [row[key]["z"] for key in ("p_zero", "mean", "variance") if key in row]
         row["passed"] = bool(all(abs(z) <= k for z in zs) and row.get("ks_exact", 0.0) <= row.get("ks_critical", 1.0))
         rows.append(row)
-    result = {"network": net.describe(), "method": method, "samples": N, "seed": seed, "rows": rows}
+    from ..laws.lognorm import describe_layers
+
+    result = {"network": describe_layers(net), "method": method, "samples": N, "seed": seed, "rows": rows}
     if s is not None:
         result["fractional"] = check_fractional(net, float(s), logs, k, law)
     result["passed"] = bool(all(r["passed"] for r in rows) and result.get("fractional", {}).get("passed", True))
