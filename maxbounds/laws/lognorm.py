@@ -72,6 +72,8 @@ class LogNormLaw:
     x0_norm : float
         :math:`\lVert x_0\rVert` (default 1; the law depends on the input through it alone).
 
+    Notes
+    -----
     Every method takes ``layer`` (1-based, default the last).  Means, variances,
     CDFs and quantiles are those of :math:`\log\lVert x_l\rVert` (natural
     logarithm, not squared) given :math:`x_l \ne 0`; :meth:`p_zero` is
