@@ -80,6 +80,9 @@ def _run(args) -> int:
         if args.format == "table":
             files = ", ".join(result[ext] for ext in ("png", "json", "csv", "md", "tex") if ext in result)
             sys.stdout.write(f"{name}: {result['seconds']:.1f} s -> {files}\n")
+            if "md" in result and len(names) == 1:  # a figure with a table: show it (the verdicts of 'training')
+                with open(result["md"], encoding="utf-8") as handle:
+                    sys.stdout.write("\n" + handle.read())
             sys.stdout.flush()
     if args.format == "json":
         sys.stdout.write(dumps(results, indent=2) + "\n")

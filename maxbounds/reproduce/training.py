@@ -237,13 +237,15 @@ def _compute(lvl, seed, progress):
                 final_acc = history.test_acc[-1, cols]
                 final_loss = history.train_loss[-1, cols]
                 acc_mean, acc_std = _mean_std(final_acc)
+                acc_se = acc_std / math.sqrt(len(final_acc)) if acc_std is not None else None
                 loss_mean, loss_std = _mean_std(final_loss)
                 verdict = trains(list(final_acc), rules[name]["threshold"])
                 runs.append({
                     "experiment": experiment, "dataset": name, "optimizer": optimizer, "network": network,
                     "init": label, "scheme": scheme, "c": init_c[label], "seeds": list(seeds), "epochs": epochs,
                     "curves": curves,
-                    "final": {"test_acc_mean": acc_mean, "test_acc_std": acc_std, "train_loss_mean": loss_mean,
+                    "final": {"test_acc_mean": acc_mean, "test_acc_std": acc_std, "test_acc_stderr": acc_se,
+                              "train_loss_mean": loss_mean,
                               "train_loss_std": loss_std, "diverged": int(np.sum(~np.isfinite(final_loss))),
                               "test_acc": _common.clean(final_acc),
                               "train_loss": _common.clean(final_loss), **verdict,
@@ -258,7 +260,7 @@ def _compute(lvl, seed, progress):
         "cnn": ("MaxoutConv2d(1,8,3,K=5), MaxoutConv2d(8,8,3,K=5), MaxPool2d(2), MaxoutConv2d(8,16,3,K=5), "
                 "MaxPool2d(2), Flatten, Maxout(64,32,K=5), Linear(32,10)") if sizes["cnn"] else None,
         "band": "min-max over seeds (line: mean over seeds)",
-        "table": "final epoch: mean ± std (ddof=1) over seeds",
+        "table": "final epoch: mean ± std (ddof=1) over seeds; s.e. = std / sqrt(seeds)",
         "rule": RULE, "chance": rules, "timings": timings,
     }
     return {"settings": settings, "runs": runs}
@@ -289,7 +291,7 @@ def csv_rows(data: dict) -> list[dict]:
         rows.append({"experiment": run["experiment"], "dataset": run["dataset"], "optimizer": run["optimizer"],
                      "network": run["network"], "init": run["init"], "epochs": run["epochs"],
                      "seeds": f["seeds"], "test_acc_mean": f["test_acc_mean"], "test_acc_std": f["test_acc_std"],
-                     "train_loss_mean": f["train_loss_mean"], "train_loss_std": f["train_loss_std"],
+                     "test_acc_stderr": f["test_acc_stderr"], "train_loss_mean": f["train_loss_mean"], "train_loss_std": f["train_loss_std"],
                      "diverged": f["diverged"], "threshold": f["threshold"], "seeds_above": f["seeds_above"], "trains": f["trains"]})
     return rows
 
@@ -299,13 +301,14 @@ def _table_rows(data):
         f = run["final"]
         yield [run["experiment"], run["dataset"], run["optimizer"], run["network"], run["init"],
                str(run["epochs"]), _fmt(f["test_acc_mean"], f["test_acc_std"]),
+               "-" if f["test_acc_stderr"] is None else f"{f['test_acc_stderr']:.3f}",
                _fmt_loss(f["train_loss_mean"], f["train_loss_std"])
                + (f" ({f['diverged']}/{f['seeds']} diverged)" if f["diverged"] else ""),
                f"{f['seeds_above']}/{f['seeds']}",
                "yes" if f["trains"] else "no"]
 
 
-HEADER = ["experiment", "dataset", "optimiser", "network", "init", "epochs", "test acc (mean ± std)",
+HEADER = ["experiment", "dataset", "optimiser", "network", "init", "epochs", "test acc (mean ± std)", "s.e.",
           "train loss (mean ± std)", "seeds > chance+3σ", "trains"]
 
 
