@@ -22,6 +22,7 @@ import datetime
 import json
 import os
 import sqlite3
+import urllib.parse
 
 from .. import __version__
 from .._validate import MaxboundsValueError
@@ -72,6 +73,17 @@ class SweepDB:
             raise MaxboundsValueError("db", f"the folder of {path!r} does not exist")
         if os.path.isdir(path):
             raise MaxboundsValueError("db", f"{path!r} is a folder")
+        if os.path.exists(path):  # verify it is this sweep's database before any PRAGMA or write
+            with cls(_connect_read_only(path), path) as existing:
+                try:
+                    tables = _tables(existing._con, path)
+                    if not tables:
+                        raise MaxboundsValueError(
+                            "db", f"{path!r} is an SQLite database without tables, not a maxbounds sweep; "
+                            "give a new --db path")
+                    existing._check(tables, config)
+                except sqlite3.Error as error:
+                    raise MaxboundsValueError("db", f"{path!r} is not a sweep database ({error})") from None
         db = cls(_connect(path), path)
         try:
             with db._transaction(immediate=True):
@@ -177,6 +189,41 @@ class SweepDB:
         return "; ".join(row[0] for row in self._con.execute("PRAGMA integrity_check"))
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _connect_read_only(path: str) -> sqlite3.Connection:
+    """A read-only connection to the existing file ``path``, refusing an empty or non-SQLite file unopened.
+
+    Nothing is written: not the file, and no ``-wal``/``-shm`` beside it.  A
+    file without a ``-wal`` holds every commit, so it is opened ``immutable``
+    (SQLite then makes no ``-shm``/``-wal``, which a read-only open of a
+    write-ahead-log database would otherwise leave behind); a file with a
+    ``-wal`` (a sweep running, or one killed) is opened ``mode=ro`` so the
+    commits in the log are read too.
+    """
+    try:
+        with open(path, "rb") as file:
+            header = file.read(len(_SQLITE_HEADER))
+    except OSError as error:
+        raise MaxboundsValueError("db", f"cannot read {path!r}: {error.strerror or error}") from None
+    if not header:
+        raise MaxboundsValueError("db", f"{path!r} is an empty file, not a sweep database")
+    if header != _SQLITE_HEADER:
+        raise MaxboundsValueError("db", f"{path!r} is not a sweep database (not an SQLite file)")
+    uri = "file:" + urllib.parse.quote(os.path.abspath(path)) + "?mode=ro"
+    if not os.path.exists(path + "-wal"):
+        uri += "&immutable=1"
+    try:
+        return sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+    except sqlite3.Error as error:
+        raise MaxboundsValueError("db", f"cannot open {path!r}: {error}") from None
+
+
+def _tables(con, path: str) -> set:
+    return {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
+
 def _connect(path: str) -> sqlite3.Connection:
     try:
         con = sqlite3.connect(path, isolation_level=None, timeout=30)
@@ -196,14 +243,13 @@ def _check_format(con, tables: set, path: str) -> None:
 
 
 def open_db(path) -> SweepDB:
-    """Open an existing sweep database at ``path`` for reading."""
+    """Open an existing sweep database at ``path`` for reading (read-only: nothing is written)."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise MaxboundsValueError("db", f"no such sweep database: {path!r}")
-    con = _connect(path)
+    con = _connect_read_only(path)
     try:
-        tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        _check_format(con, tables, path)
+        _check_format(con, _tables(con, path), path)
     except sqlite3.DatabaseError as error:
         con.close()
         raise MaxboundsValueError("db", f"{path!r} is not a sweep database ({error})") from None
