@@ -20,6 +20,7 @@ map, and the pattern is a list of linear inequalities).
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -62,8 +63,8 @@ class Network(WidthsView):
                 W, b = layer
             except (TypeError, ValueError):
                 raise MaxboundsValueError("layers", f"layer {number} must be a pair (W, b)") from None
-            W = np.array(W, dtype=float)
-            b = np.array(b, dtype=float)
+            W = _layer_array(W, f"layer {number}: W")
+            b = _layer_array(b, f"layer {number}: b")
             last = number == len(layers)
             if last and W.ndim == 2:
                 W = W[:, None, :]
@@ -113,14 +114,15 @@ class Network(WidthsView):
 
     @classmethod
     def load(cls, path) -> "Network":
-        """Read a network saved by :meth:`save` (``W1, b1, W2, b2, ...`` in an ``.npz`` file)."""
-        try:
-            with np.load(path) as data:
-                count = len([key for key in data.files if key.startswith("W")])
-                layers = [(data[f"W{l}"], data[f"b{l}"]) for l in range(1, count + 1)]
-        except (OSError, ValueError, KeyError) as error:
-            raise MaxboundsValueError("weights", f"cannot read a network from {path}: {error}") from None
-        return cls(layers)
+        """Read a network saved by :meth:`save` (``W1, b1, W2, b2, ...`` in an ``.npz`` file).
+
+        Every failure is a :class:`MaxboundsValueError` on ``weights`` saying
+        what is wrong: no such file, a folder, an empty, damaged or non-``.npz``
+        file, missing or unexpected arrays, or arrays that are not of real
+        numbers (strings, objects, booleans, complex numbers) or not finite.
+        Nothing is unpickled.
+        """
+        return cls(_read_layers(path))
 
     def save(self, path) -> None:
         """Write the weights as ``W1, b1, ...`` to an ``.npz`` file."""
@@ -190,6 +192,91 @@ class Network(WidthsView):
         weights = np.concatenate([W.ravel() for W, _ in self.layers])
         biases = np.concatenate([b.ravel() for _, b in self.layers])
         return widths, ranks, w_off, b_off, np.ascontiguousarray(weights), np.ascontiguousarray(biases)
+
+
+def _layer_array(value, what: str) -> np.ndarray:
+    """``value`` as an array of floats; complex numbers, booleans and non-numbers refused (on ``layers``)."""
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        raise MaxboundsValueError("layers", f"{what} is not an array of numbers") from None
+    if array.dtype.kind == "c":
+        raise MaxboundsValueError("layers", f"{what} is complex: complex weights are not supported")
+    if array.dtype.kind == "b":
+        raise MaxboundsValueError("layers", f"{what} holds booleans, not numbers")
+    if array.dtype.kind in "US":
+        raise MaxboundsValueError("layers", f"{what} holds strings, not numbers")
+    try:
+        return np.array(array, dtype=float)
+    except (TypeError, ValueError):
+        raise MaxboundsValueError("layers", f"{what} is not an array of numbers") from None
+
+
+def _read_layers(path) -> list:
+    """The ``(W_l, b_l)`` of the ``.npz`` file ``path``, checked to be real finite numbers (:meth:`Network.load`)."""
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise MaxboundsValueError("weights", f"expected a file path, got {type(path).__name__}") from None
+    if os.path.isdir(path):
+        raise MaxboundsValueError("weights", f"{path} is a folder, not an .npz file")
+    if not os.path.exists(path):
+        raise MaxboundsValueError("weights", f"no such file: {path}")
+    try:
+        if os.path.getsize(path) == 0:
+            raise MaxboundsValueError("weights", f"{path} is an empty file, not an .npz file")
+        data = np.load(path, allow_pickle=False)
+    except MaxboundsValueError:
+        raise
+    except OSError as error:
+        raise MaxboundsValueError("weights", f"cannot read {path}: {error.strerror or type(error).__name__}") from None
+    except Exception:  # any other failure of the reader: the file is not an .npz archive
+        raise MaxboundsValueError("weights", f"{path} is not a readable .npz file of arrays W1, b1, W2, b2, ...") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise MaxboundsValueError(
+            "weights", f"{path} holds a single array (an .npy file), not the arrays W1, b1, W2, b2, ... of an .npz file")
+    with data:
+        keys = list(data.files)
+        count = sum(1 for key in keys if key.startswith("W"))
+        expected = [f"{name}{l}" for l in range(1, count + 1) for name in ("W", "b")]
+        if count == 0:
+            raise MaxboundsValueError("weights", f"{path} holds no arrays W1, b1, W2, b2, ...: found "
+                                      f"{', '.join(map(repr, keys)) or 'no arrays'}")
+        missing = [key for key in expected if key not in keys]
+        unexpected = [key for key in keys if key not in expected]
+        if missing or unexpected:
+            problems = ([f"missing {', '.join(missing)}"] if missing else []) + (
+                [f"unexpected {', '.join(map(repr, unexpected))}"] if unexpected else [])
+            raise MaxboundsValueError(
+                "weights", f"{path}: {'; '.join(problems)} (expected exactly W1, b1, ..., W{count}, b{count})")
+        arrays = {}
+        for key in expected:
+            try:
+                array = data[key]
+            except Exception as error:  # object arrays (never unpickled) or a damaged member
+                what = "holds Python objects, not numbers" if "object" in str(error).lower() else "cannot be read"
+                raise MaxboundsValueError("weights", f"{path}: array {key} {what}") from None
+            if not isinstance(array, np.ndarray):  # a member that is not an .npy array comes back as bytes
+                raise MaxboundsValueError("weights", f"{path}: {key} is not an .npy array")
+            arrays[key] = _real_array(array, f"{path}: array {key}")
+    return [(arrays[f"W{l}"], arrays[f"b{l}"]) for l in range(1, count + 1)]
+
+
+def _real_array(array, what: str) -> np.ndarray:
+    """``array`` as floats; refused (on ``weights``) unless of finite real numbers."""
+    kind = array.dtype.kind
+    if kind == "c":
+        raise MaxboundsValueError("weights", f"{what} is complex: complex weights are not supported")
+    if kind == "b":
+        raise MaxboundsValueError("weights", f"{what} holds booleans, not numbers")
+    if kind in "US":
+        raise MaxboundsValueError("weights", f"{what} holds strings, not numbers")
+    if kind not in "iuf":
+        raise MaxboundsValueError("weights", f"{what} holds {array.dtype} values, not real numbers")
+    array = array.astype(float)
+    if not np.all(np.isfinite(array)):
+        raise MaxboundsValueError("weights", f"{what} has a NaN or infinite entry")
+    return array
 
 
 def check_network(net) -> Network:
