@@ -198,44 +198,115 @@ def _input(args, arch):
     return parse_vector(args.input, "input", arch.n_in)
 
 
+#: Natural logs of the smallest normal and the largest double: a value outside is printed in log form.
+_LOG_TINY, _LOG_HUGE = math.log(np.finfo(float).tiny), math.log(np.finfo(float).max)
+#: Prefix of the JSON key that carries the base-10 log of a value outside the double range.
+LOG10_PREFIX = "log10_"
+
+
+def _from_logs(obj):
+    """``obj`` (nested dicts and lists of natural logs) as values, log form where a double cannot hold them.
+
+    A log of ``-inf`` is the exact value ``0.0``; a log within the double
+    range (normal numbers) its ``exp``, exactly as the non-log API computes it;
+    any other log makes the value ``None`` and adds ``log10_<key>`` (finite)
+    right after it.  Integers (layer numbers) and strings pass unchanged.
+    """
+    if isinstance(obj, list):
+        return [_from_logs(v) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    out = {}
+    for key, value in obj.items():
+        if isinstance(value, (dict, list)):
+            out[key] = _from_logs(value)
+        elif isinstance(value, (float, np.floating)):
+            value = float(value)
+            if value == -math.inf:
+                out[key] = 0.0
+            elif _LOG_TINY <= value <= _LOG_HUGE:
+                out[key] = math.exp(value)
+            else:
+                out[key] = None
+                out[LOG10_PREFIX + key] = value / math.log(10)
+        else:
+            out[key] = value
+    return out
+
+
+def log10_text(log10: float, digits: int = 6) -> str:
+    """A decimal mantissa-exponent string (``1.3e-7149``) of the number whose base-10 log is ``log10``."""
+    exponent = math.floor(log10)
+    mantissa = round(10 ** (log10 - exponent), digits - 1)
+    if mantissa >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:.{digits}g}e{exponent}"
+
+
+def _cell(entry: dict, key: str, missing="-"):
+    """The table cell of ``entry[key]``: the number, its log form, or ``missing`` when absent."""
+    if LOG10_PREFIX + key in entry:
+        return log10_text(entry[LOG10_PREFIX + key])
+    return entry.get(key, missing)
+
+
+def _log_diff_or_inf(log_a: float, log_b: float) -> float:
+    """``log(exp(log_a) - exp(log_b))``, ``-inf`` when it is not positive."""
+    if not log_a > log_b:
+        return -math.inf
+    return log_a + math.log1p(-math.exp(log_b - log_a))
+
+
 def compute(quantity: str, arch: Architecture, x=None, moments=(), relu: bool = False) -> dict:
-    """The result printed by ``maxbounds bounds QUANTITY`` as a JSON-ready dict."""
+    """The result printed by ``maxbounds bounds QUANTITY`` as a JSON-ready dict.
+
+    Every value is computed in log space (the ``log=True`` API) and written as a
+    number when a double holds it; otherwise the number is ``None`` and
+    ``log10_<key>`` carries its (finite) base-10 logarithm, so depth ``10^4`` or
+    ``--c 1e-320`` never overflow.  An exact zero is ``0.0``.
+    """
     header = {"quantity": quantity, "architecture": arch.describe()}
     if quantity == "jacobian":
-        result = {**header, **jacobian.jacobian_moment_bounds(arch, moments=moments)}
+        logs = jacobian.jacobian_moment_bounds(arch, moments=moments, log=True)
         if relu:
             law = jacobian.ReLUJacobianLaw(arch)
-            result["relu_reference"] = {"mean": law.mean(), "second_moment": law.moment(2), "variance": law.var()}
-        return result
+            log_mean, log_second = law.log_mean(), law.log_moment(2)
+            logs["relu_reference"] = {"mean": log_mean, "second_moment": log_second,
+                                      "variance": _log_diff_or_inf(log_second, 2 * log_mean)}
+        return {**header, **_from_logs(logs)}
     if quantity == "length":
-        return {**header, **gradients.length_bounds(arch)}
+        return {**header, **_from_logs(gradients.length_bounds(arch, log=True))}
     if quantity == "gradient":
-        return {**header, "input_sq_norm": float(x @ x), "layers": gradients.gradient_bounds(arch, x)}
+        return {**header, "input_sq_norm": float(x @ x),
+                "layers": _from_logs(gradients.gradient_bounds(arch, x, log=True))}
     if quantity == "ntk":
-        return {**header, "input_sq_norm": float(x @ x), **gradients.ntk_bounds(arch, x)}
-    mean_var = exact.activation_length_mean_var(arch, x)
-    return {**header, "input_sq_norm": float(x @ x), "layers": [
-        {"layer": l, "mean": float(m), "variance": float(v)} for l, (m, v) in enumerate(zip(*mean_var))
-    ]}
+        return {**header, "input_sq_norm": float(x @ x), **_from_logs(gradients.ntk_bounds(arch, x, log=True))}
+    log_mean, log_var = exact.activation_length_mean_var(arch, x, log=True)
+    return {**header, "input_sq_norm": float(x @ x), "layers": _from_logs([
+        {"layer": l, "mean": float(m), "variance": float(v)} for l, (m, v) in enumerate(zip(log_mean, log_var))
+    ])}
 
 
 def _rows(result: dict) -> list[dict]:
     q = result["quantity"]
     if q in ("jacobian", "length"):
-        rows = [{"quantity": k, "lower": v.get("lower", "-"), "upper": v["upper"]}
+        rows = [{"quantity": k, "lower": _cell(v, "lower"), "upper": _cell(v, "upper")}
                 for k, v in result.items() if isinstance(v, dict) and "upper" in v]
         relu = result.get("relu_reference", {})
-        return rows + [{"quantity": f"relu_{k} (exact)", "lower": v, "upper": v} for k, v in relu.items()]
+        return rows + [{"quantity": f"relu_{k} (exact)", "lower": _cell(relu, k), "upper": _cell(relu, k)}
+                       for k in relu if not k.startswith(LOG10_PREFIX)]
     if q == "ntk":
-        rows = [{"layer": r["layer"], "lower": r["lower"], "upper": r["upper"]} for r in result["layers"]]
-        return rows + [{"layer": "total", "lower": result["lower"], "upper": result["upper"]}]
+        rows = [{"layer": r["layer"], "lower": _cell(r, "lower"), "upper": _cell(r, "upper")} for r in result["layers"]]
+        return rows + [{"layer": "total", "lower": _cell(result, "lower"), "upper": _cell(result, "upper")}]
     if q == "gradient":
         rows = []
         for r in result["layers"]:
             for key in ("weight_nonzero", "weight_per_k", "weight_layer_sum", "bias_nonzero", "bias_per_k"):
-                rows.append({"layer": r["layer"], "quantity": key, "lower": r[key]["lower"], "upper": r[key]["upper"]})
+                rows.append({"layer": r["layer"], "quantity": key, "lower": _cell(r[key], "lower"),
+                             "upper": _cell(r[key], "upper")})
         return rows
-    return [{"layer": r["layer"], "mean_sq_norm": r["mean"], "var_sq_norm": r["variance"]} for r in result["layers"]]
+    return [{"layer": r["layer"], "mean_sq_norm": _cell(r, "mean"), "var_sq_norm": _cell(r, "variance")}
+            for r in result["layers"]]
 
 
 def sweep_architectures(arch: Architecture, spec: str) -> tuple[str, list]:
@@ -250,11 +321,17 @@ def sweep_rows(arch: Architecture, spec: str) -> list[dict]:
     key, archs = sweep_architectures(arch, spec)
     rows = []
     for value, a in archs:
-        b = jacobian.jacobian_moment_bounds(a)
-        rows.append({key: value if key == "depth" else f"{a.c[0]:.6g}",
-                     "mean_lower": b["mean"]["lower"], "mean_upper": b["mean"]["upper"],
-                     "second_lower": b["second_moment"]["lower"], "second_upper": b["second_moment"]["upper"]})
+        b = jacobian.jacobian_moment_bounds(a, log=True)
+        rows.append(_from_logs({key: value if key == "depth" else f"{a.c[0]:.6g}",
+                                "mean_lower": b["mean"]["lower"], "mean_upper": b["mean"]["upper"],
+                                "second_lower": b["second_moment"]["lower"],
+                                "second_upper": b["second_moment"]["upper"]}))
     return rows
+
+
+def _sweep_table_rows(rows: list[dict]) -> list[dict]:
+    """Sweep rows for a table: a value outside the double range in log form, no ``log10_`` columns."""
+    return [{k: _cell(r, k) for k in r if not k.startswith(LOG10_PREFIX)} for r in rows]
 
 
 def _parse_box(text: str) -> tuple:
@@ -384,7 +461,8 @@ def run(args) -> int:
             raise MaxboundsValueError("sweep", "sweeps are available for 'bounds jacobian'")
         rows = sweep_rows(arch, args.sweep)
         caption = f"bounds on E||J u||^2 and E||J u||^4 over {args.sweep}: {arch.describe()}"
-        text = dumps(rows, indent=2) if args.format == "json" else render(rows, args.format, caption=caption)
+        text = (dumps(rows, indent=2) if args.format == "json"
+                else render(_sweep_table_rows(rows), args.format, caption=caption))
         sys.stdout.write(text + "\n")
         return 0
     if args.symbolic:

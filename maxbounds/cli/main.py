@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 
 from .. import __version__
@@ -127,6 +128,17 @@ def main(argv=None) -> int:
         option = _option_names(args.command).get(error.argument, error.argument)
         prog = " ".join(["maxbounds", args.command] + ([args.action] if getattr(args, "action", None) else []))
         sys.stderr.write(f"{prog}: error: argument {option}: {error.problem}\n")
+        return 2
+    except ArithmeticError as error:
+        # OutOfRangeError only (a value outside the double range that a command did not print in log form):
+        # one line, not a traceback; every other ArithmeticError is a bug and keeps its traceback.  The class
+        # is looked up, not imported, so that commands which never load it do not pay for the import.
+        moments = sys.modules.get("maxbounds.constants.moments")
+        if moments is None or not isinstance(error, moments.OutOfRangeError):
+            raise
+        prog = " ".join(["maxbounds", args.command] + ([args.action] if getattr(args, "action", None) else []))
+        message = re.sub(r"; use [^;]*$", "", str(error))  # the remedy names Python API calls
+        sys.stderr.write(f"{prog}: error: {message}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("maxbounds: interrupted\n")

@@ -106,6 +106,8 @@ def _run_single(args) -> int:
         raise MaxboundsValueError("direction", "the direction must not be zero")
     if args.sweep is not None:
         return _run_sweep(args, arch, x, u)
+    if _refused(args.quantity, arch, x):
+        return 2
     backward = args.quantity in ("gradient", "ntk", "length")
     if backward and args.method == "chain":
         raise MaxboundsValueError("method", f"'{args.quantity}' needs explicit networks: use --method explicit")
@@ -142,6 +144,8 @@ def _run_sweep(args, arch, x, u) -> int:
         raise MaxboundsValueError("method", f"'{args.quantity}' needs explicit networks: use --method explicit")
     method = args.method or ("chain" if args.quantity == "jacobian" else "explicit")
     key, archs = sweep_architectures(arch, args.sweep)
+    if any(_refused(args.quantity, a, x) for _, a in archs):
+        return 2
     rows = []
     with progress_bar(f"validate {args.quantity} over {args.sweep}", enabled=not args.quiet) as progress:
         advance = progress(len(archs)) if progress else None
@@ -168,6 +172,45 @@ def _run_sweep(args, arch, x, u) -> int:
 
         plot_sweep(rows, key, args.quantity, arch.describe(), args.plot)
     return 0 if ok else 1
+
+
+def _out_of_range(result, path=""):
+    """``(name, log10)`` of the first value of a ``bounds`` result outside the double range, or ``None``."""
+    from .bounds_cmd import LOG10_PREFIX
+
+    items = result.items() if isinstance(result, dict) else enumerate(result) if isinstance(result, list) else ()
+    for key, value in items:
+        name = f"{path} {key}" if path else str(key)
+        if isinstance(value, dict) and "layer" in value:
+            name = f"layer {value['layer']}"
+        if isinstance(key, str) and key.startswith(LOG10_PREFIX):
+            return (f"{path} {key[len(LOG10_PREFIX):]}" if path else key[len(LOG10_PREFIX):]), value
+        found = _out_of_range(value, name)
+        if found:
+            return found
+    return None
+
+
+def _refused(quantity, arch, x) -> bool:
+    """Refuse, in one line on stderr, a check whose theory leaves the double range (depth 10^4, c = 1e-320).
+
+    Simulated values of such a quantity underflow or overflow as doubles, so no
+    Monte Carlo estimate can be compared with the theory; ``maxbounds bounds``
+    prints the theory itself in log form.
+    """
+    from .bounds_cmd import compute, log10_text
+
+    if quantity not in ("jacobian", "activation", "gradient", "ntk", "length"):
+        return False
+    found = _out_of_range(compute(quantity, arch, x))
+    if found is None:
+        return False
+    name, log10 = found
+    sys.stderr.write(f"maxbounds validate: error: the {quantity} theory ({name}) is about {log10_text(log10, 3)} for "
+                     f"{'this architecture' if arch.depth < 20 else f'depth {arch.depth}'}, outside the "
+                     f"double-precision range, so simulated networks cannot be compared with it; "
+                     f"'maxbounds bounds {quantity}' prints it in log form\n")
+    return True
 
 
 def _g(value) -> str:
