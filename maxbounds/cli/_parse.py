@@ -16,24 +16,31 @@ _INT = re.compile(r"^\s*\d+\s*$")
 _RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 
 
-def rank_list(text: str) -> list[int]:
-    """Parse ``5``, ``2,3,5`` or ``2-100`` (ranges may be mixed: ``2-4,8``)."""
-    ranks: list[int] = []
+def integer_list(text: str, *, noun: str, most: int, expected: str) -> list[int]:
+    """Parse ``5``, ``2,3,5`` or ``2-100`` (ranges may be mixed: ``2-4,8``) into at most ``most`` integers.
+
+    ``noun`` names the items in the messages ("ranks"), ``expected`` is the hint of the malformed case.
+    """
+    values: list[int] = []
     for part in text.split(","):
         match = _RANGE.match(part)
         if match:
             lo, hi = int(match.group(1)), int(match.group(2))
             if hi < lo:
                 raise argparse.ArgumentTypeError(f"empty range {part.strip()!r} (write low-high)")
-            if hi - lo + 1 + len(ranks) > MAX_RANKS:
-                raise argparse.ArgumentTypeError(f"more than {MAX_RANKS} ranks requested")
-            ranks.extend(range(lo, hi + 1))
+            if hi - lo + 1 + len(values) > most:
+                raise argparse.ArgumentTypeError(f"more than {most} {noun} requested")
+            values.extend(range(lo, hi + 1))
         elif _INT.match(part):
-            ranks.append(int(part))
+            values.append(int(part))
         else:
-            raise argparse.ArgumentTypeError(
-                f"expected a rank K, a list 2,3,5 or a range 2-100, got {text!r}"
-            )
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return values
+
+
+def rank_list(text: str) -> list[int]:
+    """Parse ``5``, ``2,3,5`` or ``2-100`` (ranges may be mixed: ``2-4,8``)."""
+    ranks = integer_list(text, noun="ranks", most=MAX_RANKS, expected="a rank K, a list 2,3,5 or a range 2-100")
     for K in ranks:
         if K < 1:
             raise argparse.ArgumentTypeError(f"the rank must be >= 1, got {K}")

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import math
-import re
 import sys
 
 from .._validate import MaxboundsValueError
-from ._parse import nonnegative_int, positive_int
+from ._parse import integer_list, nonnegative_int, positive_int
 from ._progress import progress_bar
 
 HELP = "Jacobian rank per activation region of a two-layer network on finite data, against the width."
@@ -26,26 +25,9 @@ OPTION_NAMES = {"data": "--data", "X": "--data", "points": "--points", "dim": "-
 #: Most widths one ``--width`` may list.
 MAX_WIDTHS = 1000
 
-_INT = re.compile(r"^\s*\d+\s*$")
-_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
-
-
 def width_list(text: str) -> list[int]:
     """Parse ``5``, ``5,10,20`` or ``1-40`` (mixed: ``1-10,20,40``) into widths ``>= 1``."""
-    widths: list[int] = []
-    for part in text.split(","):
-        match = _RANGE.match(part)
-        if match:
-            lo, hi = int(match.group(1)), int(match.group(2))
-            if hi < lo:
-                raise argparse.ArgumentTypeError(f"empty range {part.strip()!r} (write low-high)")
-            if hi - lo + 1 + len(widths) > MAX_WIDTHS:
-                raise argparse.ArgumentTypeError(f"more than {MAX_WIDTHS} widths requested")
-            widths.extend(range(lo, hi + 1))
-        elif _INT.match(part):
-            widths.append(int(part))
-        else:
-            raise argparse.ArgumentTypeError(f"expected a width m, a list 5,10,20 or a range 1-40, got {text!r}")
+    widths = integer_list(text, noun="widths", most=MAX_WIDTHS, expected="a width m, a list 5,10,20 or a range 1-40")
     if any(m < 1 for m in widths):
         raise argparse.ArgumentTypeError("every width must be >= 1")
     return sorted(set(widths))
