@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 
 import numpy as np
 
@@ -87,3 +89,35 @@ def band(ax, xs, stats: dict, color, label: str, *, line: str = "mean", marker=N
     hi = np.array([np.nan if v is None else v for v in stats["q75"]], dtype=float)
     ax.fill_between(xs, lo, hi, color=color, alpha=alpha, lw=0)
     ax.plot(xs, y, color=color, lw=1.6, marker=marker, ms=3, label=label)
+
+
+def torch_thread_count() -> int:
+    """PyTorch threads for the training figures: ``MAXBOUNDS_TORCH_THREADS`` (default 1).
+
+    The networks are small: on a few shared cores, PyTorch's OpenMP threads waiting for each other
+    cost far more than they gain (measured: a forward pass 60x slower with 2 threads than with 1 on a
+    loaded 2-core machine).
+    """
+    value = os.environ.get("MAXBOUNDS_TORCH_THREADS", "1")
+    try:
+        threads = int(value)
+    except ValueError:
+        threads = 0
+    if threads < 1:
+        raise MaxboundsValueError("MAXBOUNDS_TORCH_THREADS", f"expected an integer >= 1, got {value!r}")
+    return threads
+
+
+@contextlib.contextmanager
+def torch_threads():
+    """Run PyTorch on :func:`torch_thread_count` threads inside the block (restored after); yields the count."""
+    from ..torch._require import require_torch
+
+    torch = require_torch()
+    threads = torch_thread_count()
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield threads
+    finally:
+        torch.set_num_threads(before)

@@ -52,18 +52,9 @@ def seeds_for(seed: int, count: int) -> list:
 
 def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | None = None) -> dict:
     """Train every (depth, method, target, seed), count the pieces, and simulate the He contrast."""
-    from ..torch._require import require_torch
-    from .training import _threads
-
     lvl = _common.level(quick, size)
-    torch = require_torch()
-    threads = _threads()
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with _common.torch_threads() as threads:
         data = _compute(lvl, seed, progress)
-    finally:
-        torch.set_num_threads(previous)
     data["settings"]["torch_threads"] = threads
     return data
 

@@ -25,10 +25,9 @@ the last maxout layer have equal bounds: the law is exact there, so only the sec
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
+from ..torch._require import require_torch as _torch  # imports no torch until called
 from . import _common
 
 K = 5
@@ -47,24 +46,6 @@ _SIZES = {
              "depth": DEPTH},
 }
 _KEYS = ("mean", "stderr", "q25", "median", "q75")
-
-
-def _torch():
-    from ..torch._require import require_torch
-
-    return require_torch()
-
-
-@contextlib.contextmanager
-def one_thread():
-    """Run PyTorch on one thread inside the block (these models are tiny: more threads only contend)."""
-    torch = _torch()
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def make_model(n_in: int, n_out: int, width: int = WIDTH, depth: int = DEPTH, rank: int = K):
@@ -133,7 +114,7 @@ def _stats_row(rows) -> dict:
 def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | None = None) -> dict:
     """Train the networks of ``seed`` and record the per-layer gradient statistics at the chosen epochs."""
     lvl = _common.level(quick, size)
-    with one_thread():
+    with _common.torch_threads():
         return _compute(lvl, seed, progress)
 
 

@@ -34,8 +34,9 @@ from __future__ import annotations
 import numpy as np
 
 from .._validate import MaxboundsValueError
+from ..torch._require import require_torch as _torch  # imports no torch until called
 from . import _common
-from .gradients_training import float64_data, one_thread, seeds_for
+from .gradients_training import float64_data, seeds_for
 
 DATASET = "digits"
 INITS = ("maxout", "sphere", "many-regions")
@@ -55,12 +56,6 @@ _SIZES = {
     "full": {"seeds": 10, "epochs": (0, 1, 2, 5, 10, 20, 50, 100, 200), "hidden": HIDDEN, "K": K},
 }
 _COUNTS = ("regions", "pieces", "crossed")
-
-
-def _torch():
-    from ..torch._require import require_torch
-
-    return require_torch()
 
 
 def make_model(n_in: int, n_out: int, hidden=HIDDEN, rank: int = K):
@@ -234,7 +229,7 @@ def _network_lists(net) -> list:
 def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | None = None) -> dict:
     """Train the networks of every scheme and seed; count regions and boundary pieces at the chosen epochs."""
     lvl = _common.level(quick, size)
-    with one_thread():
+    with _common.torch_threads():
         return _compute(lvl, seed, progress)
 
 

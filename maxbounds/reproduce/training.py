@@ -42,7 +42,7 @@ import warnings
 
 import numpy as np
 
-from .._validate import MaxboundsValueError
+from ..torch._require import require_torch as _torch  # imports no torch until called
 from . import _common
 
 K = 5
@@ -69,12 +69,6 @@ SIZES = {
 RULE = ("an initialisation trains if more than half of its seeds end with test accuracy above "
         f"chance + {THRESHOLD_SIGMAS:g} sigma, chance = test share of the most frequent training class, "
         "sigma = sqrt(chance (1 - chance) / n_test)")
-
-
-def _torch():
-    from ..torch._require import require_torch
-
-    return require_torch()
 
 
 def fc_model(n_in: int, n_out: int, kind: str = "maxout", widths=WIDTHS, rank: int = K):
@@ -160,35 +154,10 @@ def _groups(lvl):
 def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | None = None) -> dict:
     """Train every (experiment, dataset, optimiser, initialisation) for the seeds of ``seed``."""
     lvl = _common.level(quick, size)
-    torch = _torch()
-    threads = _threads()
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with _common.torch_threads() as threads:
         data = _compute(lvl, seed, progress)
-    finally:
-        torch.set_num_threads(previous)
     data["settings"]["torch_threads"] = threads
     return data
-
-
-def _threads() -> int:
-    """PyTorch threads for the training: ``MAXBOUNDS_TORCH_THREADS`` (default 1).
-
-    The networks are small: on a few shared cores, PyTorch's OpenMP threads waiting for each other
-    cost far more than they gain (measured: a forward pass 60x slower with 2 threads than with 1 on a
-    loaded 2-core machine).
-    """
-    import os
-
-    value = os.environ.get("MAXBOUNDS_TORCH_THREADS", "1")
-    try:
-        threads = int(value)
-    except ValueError:
-        threads = 0
-    if threads < 1:
-        raise MaxboundsValueError("MAXBOUNDS_TORCH_THREADS", f"expected an integer >= 1, got {value!r}")
-    return threads
 
 
 def _compute(lvl, seed, progress):
