@@ -11,13 +11,24 @@ def test_default_suite_passes_and_reports_every_check(capsys):
     status = main(["validate", "--format", "json", "--quiet"])
     payload = json.loads(capsys.readouterr().out)
     assert status == 0
-    assert payload["failed"] == 0 and payload["passed"] == len(payload["checks"]) > 50
-    kinds = {check["method"].split(",")[0] for check in payload["checks"]}
-    assert {"identity", "closed form", "sympy closed form (orthant probabilities)"} <= kinds
+    checks = payload["checks"]
+    assert payload["failed"] == 0 and payload["passed"] == len(checks) > 150
+    kinds = {check["method"].split(",")[0] for check in checks}
+    assert {"identity", "closed form", "sympy closed form (orthant probabilities)", "simulated factors"} <= kinds
     assert any(m.startswith("Monte Carlo") for m in kinds)
-    assert {"chain sampler", "explicit sampler", "two-sample KS"} <= kinds
-    assert set(payload["suites"]) == {"constants", "network", "regions"}
-    assert all(check["discrepancy"] <= check["tolerance"] for check in payload["checks"])
+    assert {"Numba chain", "Numba explicit", "NumPy reference", "two-sample z", "two-sample KS"} <= kinds
+    assert set(payload["suites"]) == {"constants", "network", "formulas", "regions"}
+    assert all(check["discrepancy"] <= check["tolerance"] for check in checks)
+    # power: every validation check detects a 10% error, the statistical ones 2% at the median,
+    # and the counts in the payload are those of the checks
+    valid = [c for c in checks if c["role"] == "validation"]
+    assert all(c["detectable"] is not None and c["detectable"] <= 0.10 for c in valid)
+    assert all(c["detectable"] is None or c["detectable"] > 0.10 for c in checks if c["role"] == "consistency")
+    statistical = sorted(c["detectable"] for c in valid if c["kind"] != "relative")
+    assert len(statistical) > 60 and statistical[len(statistical) // 2] <= 0.02
+    assert payload["validation"] == len(valid) and payload["consistency"] == len(checks) - len(valid)
+    # the bound checks of the default network are far from sharp: they must be listed as consistency
+    assert all(c["role"] == "consistency" for c in checks if c["name"].startswith("E[regions in"))
 
 
 def test_a_failing_check_makes_the_command_fail(capsys, monkeypatch):
@@ -44,3 +55,62 @@ def test_run_suite_calls_progress_once_per_check():
     finally:
         registry._suites = original
     assert len(results) == 3 and calls == [3, "tick", "tick", "tick"]
+
+
+def _tiny_suites():
+    def make(suite, i):
+        return lambda: Check(suite, f"{suite} {i}", 1, 1.0, float(i), float(i), "m", "relative", 0.0, 1e-12)
+
+    return {name: (lambda name=name: iter([make(name, i) for i in range(4)])) for name in ("a", "network", "b")}
+
+
+def test_two_processes_give_the_checks_of_one_in_order(monkeypatch):
+    from maxbounds.validation import checks as registry
+
+    monkeypatch.setattr(registry, "_suites", _tiny_suites)
+    ticks = []
+    one = run_suite(jobs=1)
+    two = run_suite(jobs=2, progress=lambda total: lambda: ticks.append(total))
+    assert [c.name for c in two] == [c.name for c in one] == [f"{s} {i}" for s in ("a", "network", "b") for i in range(4)]
+    assert len(ticks) == 12
+
+
+def test_a_check_raising_in_the_second_process_is_reported(monkeypatch):
+    import pytest
+
+    from maxbounds.validation import checks as registry
+
+    def boom():
+        raise ZeroDivisionError("planted")
+
+    suites = _tiny_suites()
+    suites["b"] = lambda: iter([boom])
+    monkeypatch.setattr(registry, "_suites", lambda: suites)
+    # whichever process runs it, the error reaches the caller (from the second one with its traceback)
+    with pytest.raises((RuntimeError, ZeroDivisionError), match="planted"):
+        run_suite(jobs=2)
+    suites["a"] = lambda: iter([boom])
+    suites["b"] = _tiny_suites()["b"]
+    with pytest.raises((RuntimeError, ZeroDivisionError), match="planted"):
+        run_suite(jobs=2)
+
+
+def test_power_of_the_check_kinds():
+    import math
+
+    import numpy as np
+
+    from maxbounds.validation.checks import bounds_detectable, ks_detectable, z_detectable
+
+    assert z_detectable(0.01, 2.0, 4.5) == 4.5 * 0.01 / 2.0
+    assert math.isinf(z_detectable(0.01, 0.0, 4.5))
+    # an estimate of 1 with bounds [0.5, 10]: it must move by half before the lower bound is crossed
+    assert math.isclose(bounds_detectable(1.0, 0.01, 0.5, 10.0, 4.5), 0.5 + 0.045)
+    # KS power against a scale error: the distance sup|F(x) - F(x/(1+d))| of a normal's |Z| at d is about
+    # d * sup x phi(x) * 2 = d * 0.484, so a critical value of 0.00484 is reached near d = 1%
+    sample = np.abs(np.random.default_rng(1).standard_normal(400_000))
+    assert 0.009 < ks_detectable(sample, 0.00484) < 0.011
+    check = Check("s", "n", 1, 1.0, 1.0, 1.0, "m", "z", 0.0, 4.5, detectable=0.2)
+    assert check.role == "consistency" and check.as_dict()["detectable"] == 0.2
+    assert Check("s", "n", 1, 1.0, 1.0, 1.0, "m", "relative", 0.0, 1e-12).role == "validation"
+    assert Check("s", "n", 1, 1.0, 1.0, 1.0, "m", "z", 0.0, 4.5).as_dict()["detectable"] is None

@@ -12,6 +12,7 @@ from ..report import render
 from ..report.json import dumps
 from ..report.plots import check_plot_path
 from ..validation import run_suite, single, suite_names
+from ..validation.checks import VALIDATION_POWER
 from ._parse import nonnegative_int, nonnegative_real, positive_int
 from ._progress import progress_bar
 from .bounds_cmd import add_architecture_options, architecture_from, parse_vector
@@ -65,9 +66,12 @@ def add_parser(commands):
 #: What each suite checks, printed under the table so nobody reads more into a pass.
 _SCOPE = {
     "constants": "the order-statistic constants (moments, laws, samplers)",
-    "network": "on one default network (3-8-8-8-2, K=3, c=0.8, beta=0.3), every estimator against its theory "
-               "(Jacobian bounds, exact activation law, cosines, gradient and NTK bounds, exact curve length) "
-               "with the NumPy and Numba samplers",
+    "network": "on one default network (3-8-8-8-2, K=3, c=0.8, beta=0.3), the parameter draw, the exact "
+               "activation law, the law of ||J u||^2 and the cosines across four independent samplers (Numba and "
+               "NumPy chains, Numba explicit networks, the NumPy reference), per-network agreement of the Numba "
+               "samplers with the reference, segment lengths, and every estimator against its bounds",
+    "formulas": "every bound formula (Jacobian moments, gradients, NTK, lengths) against its bounding variables "
+                "simulated from their definition, on a network that differs in every layer (4-6-10-5-3)",
     "regions": "exact region counts (known counts, LP and grid recounts) and mean counts of random networks "
                "below the expected-complexity bounds, across depth, width, K and c",
 }
@@ -75,20 +79,47 @@ _NOT_YET = ("other architectures (run 'maxbounds validate QUANTITY --widths ...'
             "curves other than segments")
 
 
+def _detects(power: float) -> str:
+    if math.isinf(power):
+        return "-"
+    if power == 0:
+        return "exact"
+    return f"{100 * power:.2g}%" if power >= 1e-4 else f"{power:.0e}"
+
+
 def _row(check) -> dict:
     return {
         "suite": check.suite,
         "check": check.name,
-        "method": check.method.split(",")[0],
         "K": check.K,
         "t": f"{check.t:g}",
         "value": check.value,
         "reference": check.reference if check.reference_upper is None
         else f"[{_g(None if math.isnan(check.reference) else check.reference)}, {_g(check.reference_upper)}]",
         "discrepancy": f"{check.discrepancy:.2e} ({ {'z': 'z', 'ks': 'KS', 'relative': 'rel'}[check.kind] })",
-        "tolerance": f"{check.tolerance:g}",
+        "tolerance": f"{check.tolerance:.3g}",
+        "detects": _detects(check.power),
         "verdict": "pass" if check.passed else "FAIL",
     }
+
+
+def _median(values) -> float:
+    import statistics
+
+    return statistics.median(values) if values else math.nan
+
+
+def _power_summary(results) -> str:
+    """Counts of validation and consistency checks and the median detectable errors."""
+    valid = [c for c in results if c.role == "validation"]
+    simulated = [c.power for c in valid if c.kind != "relative"]
+    text = (f"{len(valid)} validation checks (median detectable error {_detects(_median([c.power for c in valid]))}"
+            f"; of the {len(simulated)} statistical ones {_detects(_median(simulated))})")
+    consistency = len(results) - len(valid)
+    if consistency:
+        text += (f", {consistency} consistency checks (they cannot detect a {100 * VALIDATION_POWER:.0f}% error: "
+                 "listed apart, not counted as validation)")
+    return text
 
 
 def _run_single(args) -> int:
@@ -316,14 +347,22 @@ def run(args) -> int:
             "checks": [c.as_dict() for c in results],
             "passed": len(results) - len(failed),
             "failed": len(failed),
+            "validation": sum(c.role == "validation" for c in results),
+            "consistency": sum(c.role == "consistency" for c in results),
+            "median_detectable": _median([c.power for c in results if c.role == "validation"]),
             "seconds": seconds,
         }
         sys.stdout.write(dumps(payload, indent=2) + "\n")
     else:
-        sys.stdout.write(render([_row(c) for c in results], "table") + "\n\n")
+        for role, title in (("validation", "Validation checks"),
+                            ("consistency", "Consistency checks (cannot detect a 10% error; not counted as validation)")):
+            rows = [_row(c) for c in results if c.role == role]
+            if rows:
+                sys.stdout.write(f"{title}\n{render(rows, 'table')}\n\n")
         sys.stdout.write(
             f"validate: {len(results) - len(failed)} passed, {len(failed)} failed "
             f"({len(results)} checks, suites: {', '.join(names)}; {seconds:.1f} s)\n"
+            f"Power: {_power_summary(results)}.\n"
         )
         sys.stdout.write("Checked: " + "; ".join(_SCOPE[n] for n in names) + f". Not checked: {_NOT_YET}.\n")
     return 1 if failed else 0

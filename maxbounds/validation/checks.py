@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Iterator
 
 
@@ -29,16 +30,82 @@ class Check:
     discrepancy: float
     tolerance: float
     reference_upper: float | None = None
+    detectable: float | None = None
 
     @property
     def passed(self) -> bool:
         return bool(self.discrepancy <= self.tolerance)
 
+    @property
+    def power(self) -> float:
+        """:attr:`detectable`, or the tolerance of a relative check that gives none."""
+        if self.detectable is not None:
+            return float(self.detectable)
+        return float(self.tolerance) if self.kind == "relative" else math.inf
+
+    @property
+    def role(self) -> str:
+        """``"validation"`` when the check detects a relative error of 10% or less, else ``"consistency"``."""
+        return "validation" if self.power <= VALIDATION_POWER else "consistency"
+
     def as_dict(self) -> dict:
         """The fields and the verdict, NaN (no reference) as ``None`` so that the JSON is valid."""
         fields = {key: (None if isinstance(value, float) and value != value else value)
                   for key, value in dataclasses.asdict(self).items()}
-        return {**fields, "passed": self.passed}
+        power = self.power
+        return {**fields, "detectable": None if math.isinf(power) else power, "role": self.role,
+                "passed": self.passed}
+
+
+#: A check counts as validation when it detects a relative error of this size.
+VALIDATION_POWER = 0.10
+
+
+def z_detectable(stderr: float, reference: float, tolerance: float) -> float:
+    """Power of a z-check: ``tolerance * stderr / |reference|`` (``inf`` for a zero reference)."""
+    return abs(tolerance * stderr / reference) if reference != 0 else math.inf
+
+
+def bounds_detectable(value: float, stderr: float, lower, upper, tolerance: float) -> float:
+    """Power of a bound check: the relative distance from the estimate to the nearer bound plus its resolution.
+
+    A quantity whose estimate is ``value`` must move by more than the
+    distance to the nearer bound, and by ``tolerance`` standard errors beyond
+    it, before the check fails.
+    """
+    if value == 0:
+        return math.inf
+    sides = [b for b in (lower, upper) if b is not None and not (isinstance(b, float) and math.isnan(b))]
+    nearest = min(abs(value - b) for b in sides)
+    return (nearest + tolerance * stderr) / abs(value)
+
+
+def ks_detectable(reference_sample, critical: float) -> float:
+    r"""Power of a two-sample KS check: the smallest relative scale error ``d`` it would see.
+
+    The KS distance between the law ``F`` of the reference sample and the law
+    of the same variable multiplied by ``1 + d`` is
+    :math:`\sup_x |F(x) - F(x/(1+d))|`; this is the ``d`` at which that
+    distance, computed on the empirical ``F`` of the reference sample,
+    reaches the critical value (a multiplicative error is the commonest
+    effect of a wrong variance or a wrong constant).
+    """
+    import numpy as np
+
+    sample = np.sort(np.asarray(reference_sample, float))
+    n = sample.size
+
+    def distance(d):
+        moved = np.searchsorted(sample, sample / (1 + d), side="right") / n
+        return float(np.max(np.abs(np.arange(1, n + 1) / n - moved)))
+
+    low, high = 0.0, 1.0
+    if distance(high) < critical:
+        return math.inf
+    for _ in range(40):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if distance(mid) < critical else (low, mid)
+    return high
 
 
 def relative_error(value, reference) -> float:
@@ -49,9 +116,10 @@ def relative_error(value, reference) -> float:
 
 
 def _suites() -> dict[str, Callable[[], Iterator[Callable[[], Check]]]]:
-    from . import constants, network, regions
+    from . import constants, formulas, network, regions
 
-    return {"constants": constants.checks, "network": network.checks, "regions": regions.checks}
+    return {"constants": constants.checks, "network": network.checks, "formulas": formulas.checks,
+            "regions": regions.checks}
 
 
 def suite_names() -> list[str]:
@@ -59,22 +127,122 @@ def suite_names() -> list[str]:
     return list(_suites())
 
 
-def run_suite(names=None, progress=None) -> list[Check]:
-    """Run the named suites (default: all) and return their checks.
+#: Suites whose checks share cached samples: their checks run together, in one process.
+_SHARED = ("network", "formulas")
+
+
+def _fork_available() -> bool:
+    import multiprocessing
+    import os
+
+    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) >= 2
+
+
+def _units(tasks) -> list[list[int]]:
+    """Positions of ``tasks`` grouped into units of work: a whole suite of :data:`_SHARED`, else one check."""
+    units, by_suite = [], {}
+    for i, (name, _) in enumerate(tasks):
+        if name in _SHARED:
+            if name not in by_suite:
+                by_suite[name] = []
+                units.append(by_suite[name])
+            by_suite[name].append(i)
+        else:
+            units.append([i])
+    return units
+
+
+def _take(counters, lock, from_front: bool):
+    """The index of the next unit for this process, or ``None`` when the two ends have met."""
+    with lock:
+        front, back = counters[0], counters[1]
+        if front > back:
+            return None
+        if from_front:
+            counters[0] = front + 1
+            return front
+        counters[1] = back - 1
+        return back
+
+
+def _run_from_back(tasks, units, counters, lock, connection):
+    """In the child: take units from the back and send ``(position, check)`` for each check (or an error)."""
+    import traceback
+
+    try:
+        while (unit := _take(counters, lock, from_front=False)) is not None:
+            for position in units[unit]:
+                connection.send((position, tasks[position][1]()))
+    except BaseException:  # reported to the parent, which raises it
+        connection.send((None, traceback.format_exc()))
+    finally:
+        connection.close()
+
+
+def run_suite(names=None, progress=None, jobs=None) -> list[Check]:
+    """Run the named suites (default: all) and return their checks, in suite order.
 
     ``progress(total)`` may return a callable that is called once per
-    finished check (used for progress bars).
+    finished check (used for progress bars).  With ``jobs=2`` (the default
+    where the machine has two or more cores and can fork) a forked process
+    takes units of work from the end of the list while this one takes them
+    from the start, until they meet; ``jobs=1`` runs everything here.  The
+    checks are the same either way: every one of them seeds its own draws.
     """
     suites = _suites()
     names = list(suites) if names is None else list(names)
-    tasks = [task for name in names for task in suites[name]()]
+    tasks = [(name, task) for name in names for task in suites[name]()]
     advance = progress(len(tasks)) if progress else None
-    results = []
-    for task in tasks:
-        results.append(task())
-        if advance:
-            advance()
-    return results
+    units = _units(tasks)
+    jobs = (2 if _fork_available() else 1) if jobs is None else int(jobs)
+    results: dict[int, Check] = {}
+    if jobs < 2 or len(units) < 2:
+        for i, (_, task) in enumerate(tasks):
+            results[i] = task()
+            if advance:
+                advance()
+        return [results[i] for i in range(len(tasks))]
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    counters, lock = context.Array("q", [0, len(units) - 1], lock=False), context.Lock()
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_run_from_back, args=(tasks, units, counters, lock, sender), daemon=True)
+    child.start()
+    sender.close()
+    open_ = True
+    try:
+        while (unit := _take(counters, lock, from_front=True)) is not None:
+            for position in units[unit]:
+                results[position] = tasks[position][1]()
+                if advance:
+                    advance()
+                while open_ and receiver.poll():
+                    open_ = _receive(receiver, results, advance)
+        while open_ and len(results) < len(tasks):
+            open_ = _receive(receiver, results, advance)
+    finally:
+        child.join(timeout=5)
+        if child.is_alive():
+            child.terminate()
+    if len(results) < len(tasks):
+        raise RuntimeError(f"the second validation process ended without the results of "
+                           f"{len(tasks) - len(results)} checks (exit code {child.exitcode})")
+    return [results[i] for i in range(len(tasks))]
+
+
+def _receive(receiver, results, advance) -> bool:
+    """Store one message of the child; ``False`` once its end of the pipe is closed."""
+    try:
+        position, item = receiver.recv()
+    except EOFError:
+        return False
+    if position is None:
+        raise RuntimeError(f"a check raised in the second validation process:\n{item}")
+    results[position] = item
+    if advance:
+        advance()
+    return True
 
 
 def validate(quantity: str | None = None, arch=None, *, suites=None, x=None, u=None, samples: int = 100_000,

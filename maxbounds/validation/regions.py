@@ -33,7 +33,7 @@ from ..regions import (
     plane_region_samples,
 )
 from ..regions.examples import sawtooth, tangent_unit
-from .checks import Check, relative_error
+from .checks import Check, bounds_detectable, relative_error
 
 SUITE = "regions"
 SEED = 20210701
@@ -87,7 +87,8 @@ def _grid_check() -> Check:
         net = Network.random(arch, SEED, s)
         excess.append(grid_count(net, BOX, resolution=100).regions - count_plane_regions(net, BOX))
     return Check(SUITE, "grid patterns <= exact regions (2-8-8-2)", 3, 1.0, float(max(excess)), 0.0,
-                 "5 networks, 100x100 grid; value = largest grid - exact", "relative", max(0.0, max(excess)), 0.0)
+                 "5 networks, 100x100 grid; value = largest grid - exact", "relative", max(0.0, max(excess)), 0.0,
+                 detectable=math.inf)  # an inequality: an over-count of any size passes
 
 
 def _bound_checks(widths, K, c) -> list:
@@ -104,7 +105,8 @@ def _bound_checks(widths, K, c) -> list:
         side = "" if bound.side_ok(*BOX) else "; box below delta_0"
         out.append(Check(SUITE, f"E[{label} in [-3,3]^2] <= bound ({name})", K, 1.0, est.mean, math.nan,
                          f"exact, {NETWORKS} networks, stderr {est.stderr:.2g}, mean/bound {est.mean / upper:.1e}"
-                         f"{side}", "z", z, Z_TOLERANCE, reference_upper=upper))
+                         f"{side}", "z", z, Z_TOLERANCE, reference_upper=upper,
+                         detectable=bounds_detectable(est.mean, est.stderr, None, upper, Z_TOLERANCE)))
     rng = np.random.default_rng([SEED, K, len(widths)])
     a = rng.uniform(-3, 3, size=2)
     b = a + 6.0 * _unit(rng.standard_normal(2))
@@ -115,7 +117,8 @@ def _bound_checks(widths, K, c) -> list:
     out.append(Check(SUITE, f"E[breakpoints per length] <= bound ({name})", K, 1.0, est.mean, math.nan,
                      f"exact, random segment of length 6, {LINE_NETWORKS} networks, stderr {est.stderr:.2g}, "
                      f"mean/bound {est.mean / upper:.2f}", "z", compare(est, upper=upper)["z"], Z_TOLERANCE,
-                     reference_upper=upper))
+                     reference_upper=upper, detectable=bounds_detectable(est.mean, est.stderr, None, upper,
+                                                                         Z_TOLERANCE)))
     return out
 
 

@@ -243,7 +243,8 @@ def agreement(arch: Architecture, x, u, seed: int, sampler: str = "explicit",
     if sampler == "explicit":
         theirs = explicit_samples(arch, x, u, networks, seed, per_layer=True)
         error = max(_relative(mine.jacobian_sq_norm, theirs.jacobian_sq_norm),
-                    _relative(mine.sq_norm_x, theirs.sq_norm_x), _relative(mine.sq_norm_u, theirs.sq_norm_u))
+                    _relative(mine.sq_norm_x, theirs.sq_norm_x), _relative(mine.sq_norm_u, theirs.sq_norm_u),
+                    float(np.max(np.abs(mine.cos - theirs.cos))))
     else:
         theirs = gradient_samples(arch, x, networks, seed)
         error = max(_relative(mine.weight_grad_sq.T, theirs.weight_layer_sum),
