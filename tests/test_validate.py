@@ -114,3 +114,42 @@ def test_power_of_the_check_kinds():
     assert check.role == "consistency" and check.as_dict()["detectable"] == 0.2
     assert Check("s", "n", 1, 1.0, 1.0, 1.0, "m", "relative", 0.0, 1e-12).role == "validation"
     assert Check("s", "n", 1, 1.0, 1.0, 1.0, "m", "z", 0.0, 4.5).as_dict()["detectable"] is None
+
+
+def _formula_checks():
+    from maxbounds.validation import formulas
+
+    return {check.name: check for check in (task() for task in formulas.checks())}
+
+
+def test_the_formulas_suite_passes_and_sees_a_dropped_term(monkeypatch):
+    """The NTK bound without its bias term (+1), and a Jacobian moment 3% off, fail their formula checks."""
+    import numpy as np
+
+    from maxbounds.laws import gradients, jacobian
+
+    clean = _formula_checks()
+    assert all(c.passed for c in clean.values()) and len(clean) == 24
+    assert max(c.power for c in clean.values()) < 0.05
+    original_log_moment = jacobian.JacobianBound.log_moment
+    monkeypatch.setattr(jacobian.JacobianBound, "log_moment",
+                        lambda self, t: original_log_moment(self, t) + (np.log(1.03) if t == 1 else 0.0))
+    real_logaddexp = np.logaddexp
+
+    class _LogAddExp:  # np.logaddexp(log_x, 0.0) -> log_x: the NTK's "+ 1" dropped
+        reduce = staticmethod(real_logaddexp.reduce)
+
+        def __call__(self, a, b):
+            return a if b == 0.0 else real_logaddexp(a, b)
+
+    class _NoBias:
+        logaddexp = _LogAddExp()
+
+        def __getattr__(self, name):
+            return getattr(np, name)
+
+    monkeypatch.setattr(gradients, "np", _NoBias())
+    faulty = _formula_checks()
+    failed = {name for name, c in faulty.items() if not c.passed}
+    assert {"E[B_lo^1] (Jacobian bound)", "E[B_up^1] (Jacobian bound)", "NTK bound (lower)", "NTK bound (upper)"} <= failed
+    assert "E[B_lo^2] (Jacobian bound)" not in failed

@@ -144,3 +144,34 @@ def test_chunks_for_the_progress_bar_do_not_change_results(quantity, monkeypatch
                        advance=ticks.append)
     assert dumps(whole, sort_keys=True) == dumps(split, sort_keys=True)
     assert sum(ticks) == single.work(quantity, 300) and len(ticks) > 1
+
+
+class _Scaled:
+    """A samples object whose ||J u||^2 and ||x_l||^2 are off by a factor (a planted sampler fault)."""
+
+    def __init__(self, inner, factor):
+        self._inner, self._factor = inner, factor
+
+    def __getattr__(self, name):
+        value = getattr(self._inner, name)
+        return value * self._factor if name in ("jacobian_sq_norm", "sq_norm_x") else value
+
+
+def test_the_independent_sampler_catches_a_fault_the_bounds_cannot_see(monkeypatch):
+    """A 5% error in the explicit sampler stays inside the bounds but not beside the chain."""
+    from maxbounds.architecture import Architecture
+    from maxbounds.validation import single, validate
+
+    arch = Architecture((3, 8, 8, 2), ranks=3)
+    clean = validate("jacobian", arch, samples=40_000, seed=3)
+    assert clean["passed"] and [r["verdict"] for r in clean["independent"]["rows"]] == ["agrees", "agrees"]
+    assert clean["independent"]["method"] == "explicit"
+    assert all(r["check"].min_detectable < 0.05 for r in clean["independent"]["rows"])
+    original = single.explicit_samples
+    monkeypatch.setattr(single, "explicit_samples", lambda *a, **k: _Scaled(original(*a, **k), 1.05 ** 2))
+    faulty = validate("jacobian", arch, samples=40_000, seed=3)
+    assert all(faulty[key]["verdict"] == "inside" for key in ("mean", "second_moment"))
+    assert not faulty["passed"] and faulty["independent"]["rows"][0]["verdict"] == "DISAGREES"
+    faulty = validate("activation", arch, samples=40_000, seed=3)
+    assert not faulty["passed"]
+    assert all(r["verdict"] == "DISAGREES" for r in faulty["independent"]["rows"])

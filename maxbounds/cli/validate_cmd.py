@@ -84,6 +84,8 @@ def _detects(power: float) -> str:
         return "-"
     if power == 0:
         return "exact"
+    if power >= 1:
+        return f"{100 * power:.0f}%"
     return f"{100 * power:.2g}%" if power >= 1e-4 else f"{power:.0e}"
 
 
@@ -254,8 +256,17 @@ def _single_rows(result: dict) -> list[dict]:
                   f"[{_g(r['bounds']['lower'])}, {_g(r['bounds']['upper'])}]" if "bounds" in r else
                   f"{r['reference']['method']}: {r['reference']['mean']:.6g} +- {r['reference']['stderr']:.2g}")
         est = r["estimate"]
+        check = r.get("check")
         return {"quantity": label, "estimate": est["mean"], "stderr": est["stderr"], "theory": theory,
-                "z": f"{r['z']:.2f}", "verdict": r["verdict"]}
+                "z": f"{r['z']:.2f}", "detects": "-" if check is None else _detects(check.min_detectable),
+                "verdict": r["verdict"]}
+
+    extra = [row(f"{r['name']} = {result['independent']['method']} sampler" if "layer" not in r else r["name"], r)
+             for r in result.get("independent", {}).get("rows", [])]
+    return _main_rows(result, row) + extra
+
+
+def _main_rows(result: dict, row) -> list[dict]:
 
     if result["quantity"] == "ntk":
         return [row("E[Theta(x,x)]", result["ntk"])]

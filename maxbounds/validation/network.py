@@ -26,6 +26,9 @@ Validation (each detects an error of a few per cent or less):
 * rank 1: the chain's ``E||J u||^2`` equals the common value of the bounds;
 * per network: the Numba explicit and gradient samplers reproduce the
   reference on their own networks to a relative ``1e-10``;
+* per network: the exact segment length and its pieces add up over the two
+  halves of the segment; and a segment of length 1e-7 is stretched by
+  ``||J(x) u||`` (against the chain, in law);
 * the exact gradient entries of the top two layers (where the bounds meet).
 
 Consistency (listed apart): the Jacobian moments, gradient, NTK and length
@@ -217,6 +220,51 @@ def _agreement_check(sampler: str) -> Check:
                  "relative", error, AGREEMENT_TOLERANCE)
 
 
+# --- curve lengths ---------------------------------------------------------------------------------------
+
+#: Networks of the segment checks, and the length of the short segment.
+SEGMENT_NETWORKS = 2_000
+SHORT_SEGMENT_SAMPLES = 100_000
+SHORT = 1e-7
+
+
+def _segment_additivity_check() -> Check:
+    """Per network: len(a->b) = len(a->m) + len(m->b) and pieces(a->b) = pieces(a->m) + pieces(m->b) - 1.
+
+    The midpoint ``m`` lies on a breakpoint with probability 0, so the pieces
+    of the two halves are those of the whole, one of them cut in two.  The
+    same networks (seed and index) are used for the three segments.
+    """
+    from ..simulate import segment_length_samples
+
+    x, u = _inputs()
+    a, b = x - u, x + u
+    m = 0.5 * (a + b)
+    whole, left, right = (segment_length_samples(_arch(), p, q, SEGMENT_NETWORKS, SEED)
+                          for p, q in ((a, b), (a, m), (m, b)))
+    length_error = float(np.max(np.abs(left.length + right.length - whole.length) / whole.length))
+    pieces_off = int(np.count_nonzero(left.pieces + right.pieces - 1 != whole.pieces))
+    error = max(length_error, float(pieces_off))
+    return Check(SUITE, "segment length and pieces add up over two halves, per network", 3, 1.0, error, 0.0,
+                 f"{SEGMENT_NETWORKS} networks, value = largest relative length difference or networks whose "
+                 f"pieces differ ({pieces_off})", "relative", error, AGREEMENT_TOLERANCE)
+
+
+def _short_segment_check() -> Check:
+    """A segment of length ``SHORT`` from ``x`` along ``u`` is stretched by ||J(x) u||: against the chain's law.
+
+    A breakpoint falls inside the segment with a probability of order
+    ``SHORT``, far below the resolution.
+    """
+    from ..simulate import segment_length_samples
+
+    x, u = _inputs()
+    draws = segment_length_samples(_arch(), x, x + SHORT * u, SHORT_SEGMENT_SAMPLES, SEED + 2).distortion
+    a, b = estimate(draws), estimate(np.sqrt(_samples("chain")[0]))
+    return _two_sample("segment of length 1e-7: E[length ratio] = E||J u|| (Numba chain)", 3, 0.5, a, b,
+                       "two-sample z")
+
+
 # --- the estimators of `maxbounds validate QUANTITY` ----------------------------------------------------
 
 ESTIMATOR_SAMPLES = 20_000
@@ -280,6 +328,8 @@ def checks():
     yield _linear_check
     yield partial(_agreement_check, "explicit")
     yield partial(_agreement_check, "gradient")
+    yield _segment_additivity_check
+    yield _short_segment_check
     yield partial(_bound_check, 1)
     yield partial(_bound_check, 2)
     for quantity, count in (("gradient", 5 * depth), ("ntk", 1), ("length", 2)):

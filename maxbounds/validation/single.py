@@ -19,6 +19,12 @@ analytic result:
   ``x + u`` (``u`` of unit length) against the bounds on its mean and the
   upper bound on its second moment.
 
+``jacobian`` and ``activation`` also carry ``independent``: the same law from
+the other sampler (explicit networks for the chain and the other way round,
+on independent draws of the same size), compared with this run's estimate
+(two-sample z) or with the exact law, so that a user's own architecture gets
+a sharp check and not only "inside the bounds" (:func:`independent`).
+
 Wherever explicit networks are drawn (``--method explicit``, the explicit side
 of ``cosine``, ``gradient``, ``ntk``), the result also carries ``agreement``:
 the first :data:`AGREEMENT_NETWORKS` networks of the Numba sampler evaluated
@@ -264,9 +270,47 @@ def _agreement_for(quantity, arch, x, u, seed, method):
     return None
 
 
+def _two_sample(name, a, b, other) -> dict:
+    """``a`` (this run's estimate) against ``b`` (the other sampler's, independent draws): z of the difference."""
+    se = math.hypot(a.stderr, b.stderr)
+    z = abs(a.mean - b.mean) / se if se > 0 else (0.0 if a.mean == b.mean else math.inf)
+    check = z_verdict(z, b.mean, se)
+    return {"name": name, "estimate": a.as_dict(), "exact": None,
+            "reference": {"method": other, "mean": b.mean, "stderr": b.stderr},
+            "z": z, "verdict": "agrees" if check.passed else "DISAGREES", "check": check}
+
+
+def independent(quantity: str, arch: Architecture, x, u, samples: int, seed: int, method: str,
+                advance=None) -> dict | None:
+    """The same law from the other, independent sampler (chain against explicit networks), or ``None``.
+
+    ``jacobian``: ``E||J u||`` and ``E||J u||^2`` of both samplers (two-sample
+    z, sized by ``samples`` draws on each side); ``activation``: the other
+    sampler's ``E||x_l||^2`` against the exact law.  Both samplers share no
+    sampling code, so a fault in one of them shows as a disagreement even
+    where the bounds are far apart.
+    """
+    if quantity not in ("jacobian", "activation"):
+        return None
+    other = "explicit" if method == "chain" else "chain"
+    if quantity == "jacobian":
+        mine = _sample(arch, x, u, samples, seed, method, False)
+        theirs = _sample(arch, x, u, samples, seed + 1, other, False, advance)
+        rows = [_two_sample("E||Ju||" if t == 0.5 else "E||Ju||^2", estimate(mine**t), estimate(theirs**t), other) for t in (0.5, 1.0)]
+        return {"method": other, "seed": seed + 1, "rows": rows}
+    theirs = _sample(arch, x, u, samples, seed + 1, other, True, advance, field="sq_norm_x")
+    means = exact.activation_length_mean_var(arch, x)[0]
+    rows = []
+    for layer in range(1, arch.depth):
+        est = estimate(theirs[layer])
+        result = compare(est, exact=float(means[layer]))
+        rows.append({"name": f"E||x_{layer}||^2 ({other})", "layer": layer, **result, "estimate": est.as_dict()})
+    return {"method": other, "seed": seed + 1, "rows": rows}
+
+
 def work(quantity: str, samples: int) -> int:
     """Networks a run of ``quantity`` draws (the total of its progress bar)."""
-    return 2 * samples if quantity == "cosine" else samples
+    return 2 * samples if quantity in ("cosine", "jacobian", "activation") else samples
 
 
 def run(quantity: str, arch: Architecture, x, u, samples: int, seed: int, method: str = "chain",
@@ -284,11 +328,14 @@ def run(quantity: str, arch: Architecture, x, u, samples: int, seed: int, method
                     "gradient": validate_gradient, "ntk": validate_ntk}[quantity]
         body = function(arch, x, u, samples, seed, method, advance=advance)
     check = _agreement_for(quantity, arch, x, u, seed, method)
-    return {**header, **body, **({} if check is None else {"agreement": check})}
+    other = independent(quantity, arch, x, u, samples, seed, method, advance)
+    return {**header, **body, **({} if check is None else {"agreement": check}),
+            **({} if other is None else {"independent": other})}
 
 
 def passed(result: dict) -> bool:
     """Whether every verdict in ``result`` is a pass."""
     verdicts = [v["verdict"] for k, v in result.items() if isinstance(v, dict) and "verdict" in v]
     verdicts += [row["verdict"] for row in result.get("layers", [])]
+    verdicts += [row["verdict"] for row in result.get("independent", {}).get("rows", [])]
     return all(v in ("agrees", "inside") for v in verdicts) and result.get("agreement", {}).get("passed", True)
