@@ -190,6 +190,56 @@ def gaussian_max(state, K):
     return -ndtri(-math.expm1(math.log(uniform(state)) / K))
 
 
+_SQRT2 = math.sqrt(2.0)
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+@_jit
+def _max_log_density(x, K):
+    r""":math:`\log(K\varphi(x)\Phi(x)^{K-1})`, as :func:`maxbounds._max_ziggurat.log_density`."""
+    cdf = 0.5 * math.erfc(-x / _SQRT2)
+    if cdf <= 0.0:
+        return -math.inf
+    return math.log(K) - 0.5 * x * x - _LOG_SQRT_2PI + (K - 1) * math.log(cdf)
+
+
+@_jit
+def gaussian_max_table(state, K, table, tail):
+    r"""The largest of ``K`` standard normals by the ziggurat of :mod:`maxbounds._max_ziggurat`.
+
+    ``table`` and ``tail`` are that module's :func:`~maxbounds._max_ziggurat.tables`
+    for ``K``.  One uniform ``U`` gives the layer ``k = floor(N U)`` and the
+    position ``N U - k`` in it; about 99% of variates need nothing more.  The
+    others draw a height (accepted under the density) or, from the base layer,
+    go to a tail, drawn exactly by inverting :math:`\Phi^K`.
+    """
+    n = tail[0]
+    while True:
+        scaled = uniform(state) * n
+        k = int(scaled)
+        position = scaled - k
+        if k == 0:
+            x = table[0, 0] + position * table[1, 0]
+            if x <= table[1, 1]:
+                if table[2, 1] <= x <= table[3, 1]:
+                    return x
+                if uniform(state) * table[4, 1] < math.exp(_max_log_density(x, K)):
+                    return x
+                continue
+            u = uniform(state)
+            if u < tail[1]:  # the left tail: Phi(x)^K = (u / p_left) F(L_1)
+                return ndtri(math.exp((math.log(u / tail[1]) + K * tail[2]) / K))
+            # the right tail: 1 - Phi(x)^K = w (1 - F(R_1)), w uniform
+            w = (u - tail[1]) / (1.0 - tail[1])
+            return -ndtri(-math.expm1(math.log1p(-w * tail[3]) / K))
+        x = table[0, k] + position * (table[1, k] - table[0, k])
+        if table[2, k + 1] <= x <= table[3, k + 1]:
+            return x
+        height = table[4, k] + uniform(state) * (table[4, k + 1] - table[4, k])
+        if height < math.exp(_max_log_density(x, K)):
+            return x
+
+
 # ---------------------------------------------------------------------------
 # gamma and chi-squared variates
 # ---------------------------------------------------------------------------

@@ -25,8 +25,8 @@ import numpy as np
 from ..layers import _kernels as _layer_kernels
 from ..layers.serial import F_BSD, F_WSD, I_NIN, I_WIDTH
 from .._streams import (  # noqa: F401  (re-exported: the kernels' vocabulary)
-    DIRECT_MAX_RANK, chi_square, gaussian_max, mix64, ndtri, next_u64, normal, runtime_bool, seed_stream, standard_gamma,
-    uniform,
+    DIRECT_MAX_RANK, chi_square, gaussian_max, gaussian_max_table, mix64, ndtri, next_u64, normal, runtime_bool,
+    seed_stream, standard_gamma, uniform,
 )
 
 _jit = numba.njit(cache=True, nogil=True, fastmath=False)
@@ -68,17 +68,24 @@ def correlation(log_xx, log_vv, cos, sin_sq, log_scale, log_beta):
 
 
 @_jit
-def draw_layer(state, n, K):
+def draw_layer(state, n, K, table, tail):
     r"""The three draws of one layer: :math:`A = \sum_{i\le n}\Xi_i^2`, :math:`g \sim N(0,1)`, :math:`\chi \sim \chi^2_{n-1}`.
 
-    The maxima come from :func:`gaussian_max` (the largest of ``K`` normals,
-    or one uniform by inversion for large ``K``); for
+    The maxima come from the ziggurat :func:`gaussian_max_table` where
+    ``table``/``tail`` hold its tables (``tail[0] > 0``: ranks 2 to
+    :data:`maxbounds._max_ziggurat.MAX_RANK`), else from :func:`gaussian_max`
+    (one uniform by inversion for large ``K``); for
     ``K = 1``, where :math:`A \sim \chi^2_n`, one gamma draw.  Then one
     normal for ``g`` and one gamma draw for :math:`\chi`: :math:`O(nK)` (small
     ``K``) or :math:`O(n)` work for maxout layers, :math:`O(1)` for linear ones.
     """
     if K == 1:
         A = chi_square(state, n)
+    elif tail[0] > 0:
+        A = 0.0
+        for _ in range(n):
+            xi = gaussian_max_table(state, K, table, tail)
+            A += xi * xi
     else:
         A = 0.0
         for _ in range(n):
@@ -107,11 +114,14 @@ def gram_step(log_xx, log_vv, cos, sin_sq, log_scale, log_beta, A, g, chi):
 
 
 @_jit
-def chain_kernel(start, stop, state0, widths, ranks, log_scale, log_beta, seed, first, record_all, out):
+def chain_kernel(start, stop, state0, widths, ranks, log_scale, log_beta, tables, tails, seed, first, record_all,
+                 out):
     """Fill ``out[0..5]`` (log|x|^2, log|u|^2, cos, sin^2, rho, 1-rho^2; rows = layers) for ``samples`` samples.
 
     ``state0`` is the input's ``(log|x|^2, log|u|^2, cos, sin^2)``; ``widths``
-    has ``L + 1`` entries, ``ranks``, ``log_scale``, ``log_beta`` ``L``.  With
+    has ``L + 1`` entries, ``ranks``, ``log_scale``, ``log_beta`` ``L``; ``tables``
+    and ``tails`` are the layers' ziggurat tables
+    (:func:`maxbounds._max_ziggurat.stacked`).  With
     ``record_all`` rows ``0..L`` are written, otherwise only the output layer
     in row 0.  Sample ``s`` uses stream ``(seed, first + s)``.
     """
@@ -124,7 +134,7 @@ def chain_kernel(start, stop, state0, widths, ranks, log_scale, log_beta, seed, 
             out[0, 0, s], out[1, 0, s], out[2, 0, s], out[3, 0, s] = log_xx, log_vv, cos, sin_sq
             out[4, 0, s], out[5, 0, s] = math.nan, math.nan
         for layer in range(L):
-            A, g, chi = draw_layer(rng, widths[layer + 1], ranks[layer])
+            A, g, chi = draw_layer(rng, widths[layer + 1], ranks[layer], tables[layer], tails[layer])
             log_xx, log_vv, cos, sin_sq, rho, r2 = gram_step(
                 log_xx, log_vv, cos, sin_sq, log_scale[layer], log_beta[layer], A, g, chi)
             if record_all or layer == L - 1:

@@ -22,6 +22,7 @@ from .._parallel import run_chunks
 from .._validate import MaxboundsValueError, as_vector
 from ..architecture import Architecture
 from ..laws.exact import GramChainSamples
+from .. import _max_ziggurat
 from . import _kernels
 
 __all__ = ["MAX_SAMPLES", "chain_samples"]
@@ -65,8 +66,9 @@ def chain_samples(arch, x, u, samples, seed, *, per_layer=False, first_sample=0)
     state0 = np.array(_initial_state(x, u))
     rows = arch.depth + 1 if per_layer else 1
     out = np.empty((6, rows, samples))
-    run_chunks(_kernels.chain_kernel, samples, state0, widths, ranks, log_scale, log_beta, np.uint64(seed), first,
-               per_layer, out)
+    tables, tails = _max_ziggurat.stacked(ranks)
+    run_chunks(_kernels.chain_kernel, samples, state0, widths, ranks, log_scale, log_beta, tables, tails,
+               np.uint64(seed), first, per_layer, out)
     return _result(arch, out, per_layer, "numba-chain")
 
 
