@@ -204,40 +204,65 @@ def _max_log_density(x, K):
 
 
 @_jit
-def gaussian_max_table(state, K, table, tail):
-    r"""The largest of ``K`` standard normals by the ziggurat of :mod:`maxbounds._max_ziggurat`.
+def _max_base(state, K, position, left, virtual_width, right, inner_left, inner_right, y1, p_left, log_cdf_left,
+              right_mass):
+    """Layer 0 of the ziggurat (rectangle and tails), given the position in it; NaN when rejected.
+
+    Scalars only, and out of the hot loop: 0.3% of draws come here.
+    """
+    x = left + position * virtual_width
+    if x <= right:
+        if inner_left <= x <= inner_right:
+            return x
+        if uniform(state) * y1 < math.exp(_max_log_density(x, K)):
+            return x
+        return math.nan
+    u = uniform(state)
+    if u < p_left:  # the left tail: Phi(x)^K = (u / p_left) F(L_1)
+        return ndtri(math.exp((math.log(u / p_left) + K * log_cdf_left) / K))
+    # the right tail: 1 - Phi(x)^K = w (1 - F(R_1)), w uniform
+    w = (u - p_left) / (1.0 - p_left)
+    return -ndtri(-math.expm1(math.log1p(-w * right_mass) / K))
+
+
+@_jit
+def gaussian_max_table(state, n, K, table, tail, out):
+    r""":math:`\sum_{i \le n}\Xi_i^2` of ``n`` maxima of ``K`` standard normals, by the ziggurat of
+    :mod:`maxbounds._max_ziggurat`; the variates themselves go to ``out`` when it has ``n`` entries
+    (pass an empty array otherwise).
 
     ``table`` and ``tail`` are that module's :func:`~maxbounds._max_ziggurat.tables`
     for ``K``.  One uniform ``U`` gives the layer ``k = floor(N U)`` and the
     position ``N U - k`` in it; about 99% of variates need nothing more.  The
-    others draw a height (accepted under the density) or, from the base layer,
-    go to a tail, drawn exactly by inverting :math:`\Phi^K`.
+    others draw a height (accepted under the density) or, from the base layer
+    (:func:`_max_base`), go to a tail, drawn exactly by inverting
+    :math:`\Phi^K`.  The loop over the ``n`` variates lives here, so that the
+    tables are passed once and not per variate.
     """
-    n = tail[0]
-    while True:
-        scaled = uniform(state) * n
-        k = int(scaled)
-        position = scaled - k
-        if k == 0:
-            x = table[0, 0] + position * table[1, 0]
-            if x <= table[1, 1]:
-                if table[2, 1] <= x <= table[3, 1]:
-                    return x
-                if uniform(state) * table[4, 1] < math.exp(_max_log_density(x, K)):
-                    return x
+    store = out.shape[0] >= n
+    count = tail[0]
+    total = 0.0
+    for i in range(n):
+        while True:
+            scaled = uniform(state) * count
+            k = int(scaled)
+            position = scaled - k
+            if k == 0:
+                x = _max_base(state, K, position, table[0, 0], table[1, 0], table[1, 1], table[2, 1], table[3, 1],
+                              table[4, 1], tail[1], tail[2], tail[3])
+                if x == x:
+                    break
                 continue
-            u = uniform(state)
-            if u < tail[1]:  # the left tail: Phi(x)^K = (u / p_left) F(L_1)
-                return ndtri(math.exp((math.log(u / tail[1]) + K * tail[2]) / K))
-            # the right tail: 1 - Phi(x)^K = w (1 - F(R_1)), w uniform
-            w = (u - tail[1]) / (1.0 - tail[1])
-            return -ndtri(-math.expm1(math.log1p(-w * tail[3]) / K))
-        x = table[0, k] + position * (table[1, k] - table[0, k])
-        if table[2, k + 1] <= x <= table[3, k + 1]:
-            return x
-        height = table[4, k] + uniform(state) * (table[4, k + 1] - table[4, k])
-        if height < math.exp(_max_log_density(x, K)):
-            return x
+            x = table[0, k] + position * (table[1, k] - table[0, k])
+            if table[2, k + 1] <= x <= table[3, k + 1]:
+                break
+            height = table[4, k] + uniform(state) * (table[4, k + 1] - table[4, k])
+            if height < math.exp(_max_log_density(x, K)):
+                break
+        total += x * x
+        if store:
+            out[i] = x
+    return total
 
 
 # ---------------------------------------------------------------------------

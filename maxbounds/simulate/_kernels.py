@@ -82,10 +82,7 @@ def draw_layer(state, n, K, table, tail):
     if K == 1:
         A = chi_square(state, n)
     elif tail[0] > 0:
-        A = 0.0
-        for _ in range(n):
-            xi = gaussian_max_table(state, K, table, tail)
-            A += xi * xi
+        A = gaussian_max_table(state, n, K, table, tail, tail[:0])  # an empty view: the variates are not kept
     else:
         A = 0.0
         for _ in range(n):
