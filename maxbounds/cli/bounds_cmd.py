@@ -452,6 +452,9 @@ def run(args) -> int:
 
     if args.symbolic and args.quantity != "jacobian":
         raise MaxboundsValueError("symbolic", "symbolic output is available for 'bounds jacobian'")
+    if args.moment and args.quantity != "jacobian":
+        raise MaxboundsValueError("moment", f"applies to 'bounds jacobian' (moments of ||J u||^2), not to "
+                                            f"'bounds {args.quantity}'")
     if args.relu and args.quantity != "jacobian":
         raise MaxboundsValueError("relu", "the ReLU reference law is printed by 'bounds jacobian --relu'")
     if args.sweep is not None:

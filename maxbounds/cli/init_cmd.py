@@ -88,6 +88,11 @@ def run(args) -> int:
 
     if args.scheme is None:
         args.scheme = "maxout" if args.activation == "maxout" else "he"
+    if args.s is not None and args.scheme != "fractional":
+        raise MaxboundsValueError("s", f"is the moment order of --scheme fractional; --scheme {args.scheme} has none")
+    if args.fan_in is not None and (args.kernel_size is not None or args.in_channels is not None):
+        raise MaxboundsValueError("fan_in", "give either --fan-in or --kernel-size with --in-channels (a "
+                                            "convolution's fan-in is k^2 C_in), not both")
     if args.pool is not None:
         if args.widths is not None:
             raise MaxboundsValueError("pool", "gives the scale of one maxout layer feeding a max-pool; --widths "

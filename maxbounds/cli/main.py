@@ -47,6 +47,10 @@ OPTION_NAMES = {
     "K": "--rank", "rank": "--rank", "t": "--moment", "dps": "--dps", "widths": "--widths", "c": "--c",
     "c_out": "--c-out", "bias_var": "--bias-var", "input": "--input", "s": "--s", "fan_in": "--fan-in",
     "kernel_size": "--kernel-size", "sweep": "--sweep", "plot": "--plot", "curve": "--curve", "method": "--method", "direction": "--direction", "samples": "--samples", "seed": "--seed", "symbolic": "--symbolic", "relu": "--relu", "in_channels": "--in-channels", "scheme": "--scheme",
+    "moment": "--moment", "list": "--list", "pool": "--pool", "activation": "--activation", "slopes": "--slopes",
+    "slope": "--slope", "layers": "--layers", "eps": "--eps", "c_grad": "--c-grad", "workers": "--workers",
+    "weights": "--weights", "networks": "--networks", "box": "--box", "line": "--line", "scheduler": "--scheduler",
+    "suite": "--suite",
 }
 
 

@@ -116,6 +116,11 @@ def run(args) -> int:
     n_in = model.n_in
     plane = _points(args.plane, "plane", 3, n_in) if args.plane is not None else None
     line = _points(args.line, "line", 2, n_in) if args.line is not None else None
+    if line is not None and args.method != "line":
+        from .._validate import MaxboundsValueError
+
+        raise MaxboundsValueError("line", f"applies to --method line (got --method {args.method}); add --method line "
+                                          f"to count the breakpoints along the segment")
     if args.plot is not None:
         check_plot_path(args.plot)
     with progress_bar("networks", enabled=not args.quiet and args.networks > 1) as start:

@@ -57,6 +57,10 @@ def _list(args) -> int:
 
 def _run(args) -> int:
     if args.list:
+        if args.figure is not None:
+            from .._validate import MaxboundsValueError
+
+            raise MaxboundsValueError("list", f"lists every figure; give it without a figure (got {args.figure!r})")
         return _list(args)
     if args.figure is None:
         from .._validate import MaxboundsValueError

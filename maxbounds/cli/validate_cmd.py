@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 
+from .._validate import MaxboundsValueError
 from ..report import render
 from ..report.json import dumps
 from ..report.plots import check_plot_path
@@ -42,7 +43,7 @@ def add_parser(commands):
                              "(the only choice, and the default, for gradient and ntk)")
     parser.add_argument("--moment", type=nonnegative_real, nargs="+", default=[], metavar="t",
                         help="jacobian: also check E||J u||^(2t) against its bounds for these orders")
-    parser.add_argument("--curve", choices=("segment", "circle"), default="segment",
+    parser.add_argument("--curve", choices=("segment", "circle"), default=None,
                         help="length: the segment [x, x+u] or the unit circle centred at x through the "
                              "direction u (exact lengths in both cases)")
     parser.add_argument("--plot", default=None, metavar="FILE.png", help="draw the estimate against the theory")
@@ -334,18 +335,40 @@ def _run_lognorm(args) -> int:
     return 0 if ok else 1
 
 
+#: Options of ``validate QUANTITY`` with their defaults: given to the default suite, they would be ignored.
+_QUANTITY_OPTIONS = {"widths": None, "rank": "2", "c": "1", "c_out": "1", "bias_var": "0", "input": None,
+                     "direction": None, "seed": 0, "method": None, "moment": [], "curve": None, "plot": None,
+                     "sweep": None}
+
+
+def _refuse_network_options(args) -> None:
+    """The default suite runs on its own networks: an architecture option without a QUANTITY is an error."""
+    from .._validate import MaxboundsValueError
+
+    for option, default in _QUANTITY_OPTIONS.items():
+        if getattr(args, option) != default:
+            raise MaxboundsValueError(option, "applies to 'validate QUANTITY' (e.g. 'maxbounds validate jacobian "
+                                              "--widths 3,8,8,2'); the default suite runs on its own networks")
+    if args.samples != 100_000:
+        raise MaxboundsValueError("samples", "applies to 'validate QUANTITY'; the default suite sets its own sizes")
+
+
 def run(args) -> int:
     if args.quantity == "lognorm":
         return _run_lognorm(args)
     for option in ("activation", "s", "layers", "slopes"):
         if getattr(args, option) is not None:
-            from .._validate import MaxboundsValueError
-
             raise MaxboundsValueError(option, "applies to 'validate lognorm'")
     if args.samples is None:
         args.samples = 100_000
     if args.quantity is not None:
+        if args.curve is not None and args.quantity != "length":
+            raise MaxboundsValueError("curve", f"applies to 'validate length', not to 'validate {args.quantity}'")
+        if args.moment and args.quantity != "jacobian":
+            raise MaxboundsValueError("moment", f"applies to 'validate jacobian', not to 'validate {args.quantity}'")
+        args.curve = args.curve or "segment"
         return _run_single(args)
+    _refuse_network_options(args)
     names = args.suite or suite_names()
     start = time.perf_counter()
     with progress_bar("validating", enabled=not args.quiet) as progress:

@@ -1,0 +1,84 @@
+"""Every bad input of the command line: one line on stderr, exit 2, nothing on stdout, nothing on disk.
+
+The fast cases of the CLI harness (the slow ones, legal but large inputs, are in
+``benchmarks/cli_harness.py``).  Each case is a command line that must be refused;
+the message must name the option it is about.  Options that would be silently
+ignored (they apply to another mode of the command) are refused the same way.
+"""
+
+import pytest
+
+from maxbounds.cli.main import main
+
+W = ["--widths", "3,4,2"]
+
+#: (argv, the option the message must name)
+REFUSED = [
+    (["bounds", "jacobian", "--widths", "3,0,2"], "--widths"),
+    (["bounds", "jacobian", "--widths", "3,-4,2"], "--widths"),
+    (["bounds", "jacobian", "--widths", "3,a,2"], "--widths"),
+    (["bounds", "jacobian", *W, "--rank", "0"], "--rank"),
+    (["bounds", "jacobian", *W, "--rank", "2,3"], "--rank"),
+    (["bounds", "jacobian", *W, "--c", "0"], "--c"),
+    (["bounds", "jacobian", *W, "--c", "-1"], "--c"),
+    (["bounds", "jacobian", *W, "--c", "nan"], "--c"),
+    (["bounds", "jacobian", *W, "--bias-var", "-1"], "--bias-var"),
+    (["bounds", "gradient", *W, "--input", "1,1"], "--input"),
+    (["bounds", "ntk", *W, "--moment", "3"], "--moment"),
+    (["bounds", "length", *W, "--moment", "0.5"], "--moment"),
+    (["constants", "--rank", "0"], "--rank"),
+    (["constants", "--rank", "x"], "--rank"),
+    (["constants", "--rank", "2-1000000000"], "--rank"),
+    (["constants", "--rank", "3", "--dps", "100000"], "--dps"),
+    (["init", "--rank", "0"], "--rank"),
+    (["init", "--s", "1"], "--s"),
+    (["init", "--rank", "3", "--s", "0.5"], "--s"),
+    (["init", "--fan-in", "10", "--kernel-size", "3", "--in-channels", "16"], "--fan-in"),
+    (["init", "--scheme", "fractional", "--s", "3", "--fan-in", "4"], "--s"),
+    (["regions", "count", "--widths", "2,5,1", "--networks", "0"], "--networks"),
+    (["regions", "count", "--widths", "2,5,1", "--box", "3,1"], "--box"),
+    (["regions", "count", "--widths", "2,5,1", "--line", "0,0;1,1"], "--line"),
+    (["regions", "count", "--weights", "/nonexistent/w.npz"], "--weights"),
+    (["validate", "--widths", "3,4,2"], "--widths"),
+    (["validate", "--rank", "3"], "--rank"),
+    (["validate", "--samples", "10"], "--samples"),
+    (["validate", "--curve", "circle"], "--curve"),
+    (["validate", "jacobian", *W, "--samples", "0"], "--samples"),
+    (["validate", "jacobian", *W, "--input", "1,2"], "--input"),
+    (["validate", "jacobian", *W, "--direction", "0,0,0"], "--direction"),
+    (["validate", "jacobian", *W, "--curve", "circle"], "--curve"),
+    (["validate", "ntk", *W, "--moment", "3"], "--moment"),
+    (["validate", "gradient", *W, "--method", "chain"], "--method"),
+    (["validate", "jacobian", *W, "--plot", "/nonexistent/x.png"], "--plot"),
+    (["reproduce", "nosuchfigure"], "FIGURE"),
+    (["reproduce", "--list", "jacobian"], "--list"),
+    (["sweep", "show", "/nonexistent/results.sqlite"], "--db"),
+]
+
+
+@pytest.mark.parametrize("argv,option", REFUSED, ids=[" ".join(a) for a, _ in REFUSED])
+def test_refused_in_one_line(argv, option, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    try:
+        status = main(argv + (["--quiet"] if argv[0] == "validate" else []))
+    except SystemExit as exit_:
+        status = exit_.code
+    out, err = capsys.readouterr()
+    assert status == 2, (status, err)
+    assert out == "" and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("maxbounds") and "error:" in err and option in err, err
+    assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_options_of_one_mode_still_work_in_it(capsys, tmp_path, monkeypatch):
+    """The refusals above do not refuse the same options where they apply."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "length", *W, "--curve", "circle", "--samples", "200", "--quiet"]) == 0
+    assert main(["validate", "jacobian", *W, "--moment", "3", "--samples", "200", "--quiet"]) == 0
+    assert main(["bounds", "jacobian", *W, "--moment", "3"]) == 0
+    assert main(["init", "--scheme", "fractional", "--s", "1", "--fan-in", "4", "--rank", "3"]) == 0
+    assert main(["init", "--kernel-size", "3", "--in-channels", "16"]) == 0
+    assert main(["regions", "count", "--widths", "2,5,1", "--method", "line", "--line", "0,0;1,1", "--quiet"]) == 0
+    assert main(["reproduce", "--list"]) == 0
+    capsys.readouterr()
