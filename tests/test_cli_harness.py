@@ -82,3 +82,21 @@ def test_the_options_of_one_mode_still_work_in_it(capsys, tmp_path, monkeypatch)
     assert main(["regions", "count", "--widths", "2,5,1", "--method", "line", "--line", "0,0;1,1", "--quiet"]) == 0
     assert main(["reproduce", "--list"]) == 0
     capsys.readouterr()
+
+
+@pytest.mark.parametrize("argv", [
+    ["validate", "jacobian", *W, "--samples", "100", "--quiet"],
+    ["regions", "count", "--widths", "2,5,1", "--quiet"],
+    ["landscape", "rank", "--width", "3", "--points", "4", "--dim", "2", "--samples", "20", "--quiet"],
+])
+def test_a_plot_onto_a_folder_is_refused_before_the_work(argv, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "figure.png").mkdir()
+    try:
+        status = main(argv + ["--plot", "figure.png"])
+    except SystemExit as exit_:
+        status = exit_.code
+    out, err = capsys.readouterr()
+    assert status == 2 and out == "" and "--plot" in err and "folder" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["figure.png"]
+    assert list((tmp_path / "figure.png").iterdir()) == []

@@ -104,10 +104,9 @@ def _show(args) -> int:
     if args.scheduler is not None or args.workers is not None:
         raise MaxboundsValueError("scheduler" if args.scheduler else "workers", "not used by 'sweep show'")
     if args.plot is not None:
-        if not args.plot.lower().endswith(".png"):
-            raise MaxboundsValueError("plot", f"the plot is written as PNG; give a FILE.png, got {args.plot!r}")
-        if not os.path.isdir(os.path.dirname(os.path.abspath(args.plot))):
-            raise MaxboundsValueError("plot", f"the folder of {args.plot!r} does not exist")
+        from ..report.plots import check_plot_path
+
+        check_plot_path(args.plot)
     db_rows, rows, counts, meta = show.load(path, everything=args.all)
     failed = show.failures(db_rows)
     fmt = args.format or "table"

@@ -19,6 +19,10 @@ def check_plot_path(path, argument: str = "plot") -> None:
         raise MaxboundsValueError(argument, f"the folder of {str(path)!r} does not exist")
     if not os.access(folder, os.W_OK):
         raise MaxboundsValueError(argument, f"the folder of {str(path)!r} is not writable")
+    if os.path.isdir(path):
+        raise MaxboundsValueError(argument, f"{str(path)!r} is a folder; give the name of a PNG file")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise MaxboundsValueError(argument, f"{str(path)!r} exists and is not writable")
 
 
 def _umask() -> int:
