@@ -2,7 +2,7 @@
 
 Usage, from the repository root::
 
-    python -m benchmarks.faults [--source REF] [--only NAME ...] [--json OUT] [--list]
+    python -m benchmarks.faults [--source REF] [--only NAME ...] [--json OUT] [--timeout S] [--list]
 
 How a run works
 ---------------
@@ -50,6 +50,7 @@ import datetime
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -291,18 +292,22 @@ def _labels(checks) -> list:
 def validate(cache: Path, timeout: float) -> dict:
     """Run validate on the slot; return ``status`` (passed/caught/crashed/timeout), ``failed`` and ``seconds``."""
     start = time.monotonic()
+    # its own process group: validate starts a helper process, and a timeout must end both
+    proc = subprocess.Popen([sys.executable, *VALIDATE], cwd=SLOT, env=child_env(cache), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        proc = subprocess.run([sys.executable, *VALIDATE], cwd=SLOT, env=child_env(cache), capture_output=True,
-                              text=True, timeout=timeout)
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
         return {"status": "timeout", "failed": [], "detail": f"no answer in {timeout:g} s",
                 "seconds": round(time.monotonic() - start, 1)}
     seconds = round(time.monotonic() - start, 1)
     try:
-        report = json.loads(proc.stdout)
+        report = json.loads(stdout)
         checks = report["checks"]
     except (ValueError, KeyError, TypeError):
-        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        lines = [line for line in stderr.splitlines() if line.strip()]
         return {"status": "crashed", "failed": [], "detail": lines[-1] if lines else f"exit status {proc.returncode}",
                 "seconds": seconds}
     failed = [label for label, c in zip(_labels(checks), checks) if not c["passed"]]
