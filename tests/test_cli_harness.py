@@ -100,3 +100,30 @@ def test_a_plot_onto_a_folder_is_refused_before_the_work(argv, capsys, tmp_path,
     assert status == 2 and out == "" and "--plot" in err and "folder" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["figure.png"]
     assert list((tmp_path / "figure.png").iterdir()) == []
+
+
+def test_ctrl_c_during_a_sweep_is_one_line(tmp_path):
+    """SIGINT to the whole process group (what Ctrl-C sends) once the workers run: one line, exit 130."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    config = Path(__file__).resolve().parents[1] / "docs" / "examples" / "sweep.toml"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "maxbounds", "sweep", str(config), "--db", "r.sqlite", "--workers", "2", "--quiet"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "r.sqlite").exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    time.sleep(2.0)  # the workers are computing now
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    text = err.decode()
+    if process.returncode == 0:
+        pytest.skip("the sweep finished before the interrupt")
+    assert process.returncode == 130, text
+    assert len(text.strip().splitlines()) == 1 and "interrupted" in text and "Traceback" not in text, text

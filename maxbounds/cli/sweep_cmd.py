@@ -82,8 +82,11 @@ def _sweep(args) -> int:
             summary = run_sweep(config, args.db, scheduler=args.scheduler, workers=args.workers or 2,
                                 progress=progress, retries=args.retries)
     except KeyboardInterrupt:
-        sys.stderr.write(f"maxbounds sweep: interrupted; every finished task is in {args.db}: run the same "
-                         "command again to resume\n")
+        if os.path.exists(args.db):
+            sys.stderr.write(f"maxbounds sweep: interrupted; every finished task is in {args.db}: run the same "
+                             "command again to resume\n")
+        else:
+            sys.stderr.write("maxbounds sweep: interrupted before the database was created; nothing was written\n")
         return 130
     for key, error in summary.errors:
         sys.stderr.write(f"maxbounds sweep: task {key[:12]} failed: {error}\n")

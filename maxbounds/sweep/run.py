@@ -190,6 +190,28 @@ def _run(client, db: SweepDB, todo: list, retries: int, window: int, state: dict
 
 
 @contextlib.contextmanager
+def _interrupts_ignored():
+    """SIGINT ignored while the local cluster starts its processes, which inherit that setting.
+
+    A Ctrl-C then reaches only this process, which stops the sweep and reports
+    it in one line; without it every worker printed its own traceback.  The
+    previous handler is restored at once (main thread only: elsewhere this
+    does nothing).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def _client(scheduler, workers: int):
     """A Dask client: the one given, one connected to an address, or one of a new local cluster."""
     if scheduler is not None and not isinstance(scheduler, str):
@@ -200,8 +222,10 @@ def _client(scheduler, workers: int):
     if scheduler is None:
         # failed tasks are reported by the sweep itself (and kept in the database): the workers' own
         # tracebacks and restart warnings would only bury the progress bar
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
-                               env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}, silence_logs=logging.CRITICAL)
+        with _interrupts_ignored():  # the worker processes inherit it: Ctrl-C is the parent's alone
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                   env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
+                                   silence_logs=logging.CRITICAL)
         try:
             with Client(cluster) as client:
                 yield client

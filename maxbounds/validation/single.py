@@ -250,13 +250,33 @@ def agreement(arch: Architecture, x, u, seed: int, sampler: str = "explicit",
         theirs = explicit_samples(arch, x, u, networks, seed, per_layer=True)
         error = max(_relative(mine.jacobian_sq_norm, theirs.jacobian_sq_norm),
                     _relative(mine.sq_norm_x, theirs.sq_norm_x), _relative(mine.sq_norm_u, theirs.sq_norm_u),
-                    float(np.max(np.abs(mine.cos - theirs.cos))))
+                    float(np.max(np.abs(mine.cos - theirs.cos))),
+                    float(np.max(np.abs(augmented_abs_cos(net, mine)[1:] - theirs.abs_cos_gamma[1:]))))
     else:
         theirs = gradient_samples(arch, x, networks, seed)
         error = max(_relative(mine.weight_grad_sq.T, theirs.weight_layer_sum),
                     _relative(mine.bias_grad_sq.T, theirs.delta_sq), _relative(mine.ntk, theirs.ntk))
     return {"sampler": sampler, "networks": networks, "seed": seed, "max_relative_error": error,
             "tolerance": AGREEMENT_TOLERANCE, "passed": bool(error <= AGREEMENT_TOLERANCE)}
+
+
+def augmented_abs_cos(net, samples) -> np.ndarray:
+    r""":math:`|\rho_l|` (rows ``l = 0..L``, row 0 NaN) from the per-layer vectors of reference samples.
+
+    :math:`\rho_l = s\langle x_{l-1}, u_{l-1}\rangle / \sqrt{(s\lVert x_{l-1}\rVert^2 + b)\,
+    s\lVert u_{l-1}\rVert^2}` with :math:`s` the weight variance and :math:`b` the bias variance
+    of layer ``l`` (docs/exact_laws.md): the cosine of the augmented vectors, which the samplers
+    report as ``abs_cos_gamma``; 0 where a vector is 0.
+    """
+    xx, uu = samples.sq_norm_x, samples.sq_norm_u
+    xu = samples.cos * np.sqrt(xx * uu)
+    out = np.full(xx.shape, np.nan)
+    for row, layer in enumerate(net, start=1):
+        s, b = layer.weight_sd**2, layer.bias_sd**2
+        denominator = np.sqrt((s * xx[row - 1] + b) * s * uu[row - 1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[row] = np.where(denominator > 0, np.abs(s * xu[row - 1]) / denominator, 0.0)
+    return out
 
 
 def _agreement_for(quantity, arch, x, u, seed, method):
