@@ -198,6 +198,15 @@ FAULTS = (
       "for k in range(K):\n                tied = False",
       "for k in range(1, K):\n                tied = False",
       "2-D regions: splitting a cell drops the child cell where piece 0 wins"),
+    F("c_out_ignored", "maxbounds/architecture.py",
+      "hidden.append(_layers.Linear(self.widths[-2], self.widths[-1], c=self.c_out,",
+      "hidden.append(_layers.Linear(self.widths[-2], self.widths[-1], c=1.0,",
+      "the output layer is built with c_L = 1 whatever the architecture says"),
+    F("zig_inner_same_level", "maxbounds/_streams.py",
+      "if table[2, k + 1] <= x <= table[3, k + 1]:",
+      "if table[2, k] <= x <= table[3, k]:",
+      "ziggurat of the maximum: the immediate-accept interval of layer k at its lower height (accepts points "
+      "above the density)"),
 )
 
 EQUIVALENT = (
