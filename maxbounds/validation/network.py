@@ -262,6 +262,55 @@ def _segment_additivity_check() -> Check:
                  f"pieces differ ({pieces_off})", "relative", error, AGREEMENT_TOLERANCE)
 
 
+#: Networks whose segment pieces are recomputed by the reference, and grid points per piece.
+PIECE_NETWORKS = 200
+PIECE_GRID = 8
+
+
+def _segment_reference_check() -> Check:
+    """Per network: the segment's breakpoints and length against the NumPy reference.
+
+    The breakpoints come from :func:`maxbounds.regions.line_regions` (the
+    kernel of the length simulator).  The reference then checks, on its own
+    forward pass, that the activation pattern is constant at
+    :data:`PIECE_GRID` points inside every piece and changes between
+    consecutive pieces (a missed or a spurious breakpoint), and recomputes the
+    length as :math:`\sum_p \|J(m_p)(b - a)\|\,(t_{p+1} - t_p)` from the
+    Jacobian at the pieces' midpoints :math:`m_p`, against the simulator's
+    length and piece count on the same networks.
+    """
+    from ..layers.draw import draw_many
+    from ..regions import Network, line_regions
+    from ..simulate import segment_length_samples
+
+    arch, (x, u) = _arch(), _inputs()
+    a, b = x - u, x + u
+    net = arch.network()
+    simulated = segment_length_samples(arch, a, b, PIECE_NETWORKS, SEED)
+    params = draw_many(net, SEED, 0, PIECE_NETWORKS)
+    inside = np.arange(1, PIECE_GRID + 1) / (PIECE_GRID + 1)
+    length_error, bad_pieces = 0.0, 0
+    for i in range(PIECE_NETWORKS):
+        p = [(W[i], B[i]) for W, B in params]
+        t = line_regions(Network.random(arch, SEED, i), a, b).t
+        grid = (t[:-1, None] + inside * np.diff(t)[:, None]).ravel()
+        winners = reference.forward(net, p, a + grid[:, None] * (b - a)).winners[:-1]
+        pattern = np.concatenate(winners, axis=-1).reshape(t.size - 1, PIECE_GRID, -1)
+        constant = np.all(pattern == pattern[:, :1])
+        changes = np.all(np.any(pattern[1:, 0] != pattern[:-1, 0], axis=-1))
+        middle = 0.5 * (t[:-1] + t[1:])
+        points = a + middle[:, None] * (b - a)
+        speed = np.linalg.norm(reference.jvp(net, p, points, np.broadcast_to(b - a, points.shape)), axis=-1)
+        length = float(np.sum(speed * np.diff(t)))
+        length_error = max(length_error, abs(length - simulated.length[i]) / length)
+        bad_pieces += int(not (constant and changes and t.size - 1 == simulated.pieces[i]))
+    error = max(length_error, float(bad_pieces))
+    return Check(SUITE, "segment pieces and length = reference, per network", 3, 1.0, error, 0.0,
+                 f"{PIECE_NETWORKS} networks, {PIECE_GRID} reference points per piece; value = largest relative "
+                 f"length difference or networks with a wrong piece ({bad_pieces})", "relative", error,
+                 AGREEMENT_TOLERANCE)
+
+
 def _short_segment_check() -> Check:
     """A segment of length ``SHORT`` from ``x`` along ``u`` is stretched by ||J(x) u||: against the chain's law.
 
@@ -343,6 +392,7 @@ def checks():
     yield partial(_agreement_check, "explicit")
     yield partial(_agreement_check, "gradient")
     yield _segment_additivity_check
+    yield _segment_reference_check
     yield _short_segment_check
     yield partial(_bound_check, 1)
     yield partial(_bound_check, 2)
