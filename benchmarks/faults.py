@@ -202,11 +202,10 @@ FAULTS = (
       "hidden.append(_layers.Linear(self.widths[-2], self.widths[-1], c=self.c_out,",
       "hidden.append(_layers.Linear(self.widths[-2], self.widths[-1], c=1.0,",
       "the output layer is built with c_L = 1 whatever the architecture says"),
-    F("zig_inner_same_level", "maxbounds/_streams.py",
-      "if table[2, k + 1] <= x <= table[3, k + 1]:",
-      "if table[2, k] <= x <= table[3, k]:",
-      "ziggurat of the maximum: the immediate-accept interval of layer k at its lower height (accepts points "
-      "above the density)"),
+    F("zig_accept_left_edge", "maxbounds/_streams.py",
+      "if table[k, 2] <= position <= table[k, 3]:",
+      "if position <= table[k, 3]:",
+      "ziggurat of the maximum: the immediate-accept test drops its left end (accepts points above the density)"),
 )
 
 EQUIVALENT = (

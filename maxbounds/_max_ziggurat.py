@@ -27,11 +27,12 @@ So the margins cost a few rejections and never bias the law: the sampler is
 exact for any tables that satisfy the two verified inclusions, which
 :func:`verify` checks again.
 
-``N`` is not fixed: the base height is set by the quantile
-:data:`BASE_QUANTILE` of the left edge, and ``N`` follows (about 440 layers
-for ``K = 2``, 380 for ``K = 5``, 270 for ``K = 64``; 98.3% to 99% of draws
-are accepted at once, and about 2e-4 go to the tails).  The layer index and the position in the layer come
-from one 53-bit uniform ``U``: ``k = floor(N U)`` and ``N U - k``.
+There are exactly :data:`LAYERS` = 256 layers: the base height is set by
+the quantile of the left edge, solved by bisection so that the recursion ends
+at the 256th layer (98% of draws are then accepted at once, and about 3e-4 go
+to the tails).  One 64-bit draw gives the layer (its low 8 bits) and the
+position in it (its top 53 bits), as in the normal ziggurat of
+:mod:`maxbounds._ziggurat`; :func:`packed` lays each layer out in one row.
 """
 
 from __future__ import annotations
@@ -42,10 +43,10 @@ from functools import lru_cache
 import numpy as np
 from scipy.optimize import brentq
 
+#: Layers of every table (a power of two: the layer is the low bits of one 64-bit draw).
+LAYERS = 256
 #: The largest rank the ziggurat serves (above, one uniform by inversion is as fast).
 MAX_RANK = 64
-#: ``F(L_1)``: the probability of the left tail of the base layer.
-BASE_QUANTILE = 2.0**-14
 #: Relative margins by which the edges are moved (and verified) outwards and inwards.
 MARGIN = 1e-9
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
@@ -103,37 +104,56 @@ def _edge(y: float, K: int, mode: float, side: int, outwards: bool) -> float:
     return math.nan
 
 
-@lru_cache(maxsize=None)
-def tables(K: int):
-    """``(table, tail)`` for rank ``K`` (``2 <= K <= MAX_RANK``).
-
-    ``table`` has shape ``(5, N + 1)``: rows ``L_k``, ``R_k`` (outer edges at
-    height ``y_k``, ``k = 1..N-1``; column 0 holds the base's ``L_1`` and its
-    virtual width ``v / y_1``), ``l_k``, ``r_k`` (inner edges at ``y_k``, ``k = 1..N``)
-    and ``y_k`` (``k = 0..N``).  ``tail`` is ``(N, F(L_1)/T, log Phi(L_1), 1 - F(R_1))``
-    with ``T`` the tails' mass.
-    """
-    if not 2 <= K <= MAX_RANK:
-        raise ValueError(f"the ziggurat serves ranks 2..{MAX_RANK}, got {K}")
+def _outer(K: int, quantile: float):
+    """The outer edges and heights for the base quantile ``quantile``: ``(lows, highs, heights, masses, v)``."""
     mode = _mode(K)
     top = density(mode, K)
-    # the base: the left edge at the quantile BASE_QUANTILE, the right edge at the same height
-    left_root = brentq(lambda x: _cdf(x, K) - BASE_QUANTILE, mode - 40.0, mode, xtol=1e-14, maxiter=300)
+    # the base: the left edge at the quantile, the right edge at the same height
+    left_root = brentq(lambda x: _cdf(x, K) - quantile, mode - 40.0, mode, xtol=1e-14, maxiter=300)
     y1 = density(left_root, K)
-    lows, highs, heights = [], [], [0.0, y1]
     L1, R1 = _edge(y1, K, mode, -1, True), _edge(y1, K, mode, 1, True)
     left_mass, right_mass = _cdf(L1, K), -math.expm1(K * math.log(0.5 * math.erfc(-R1 / math.sqrt(2.0))))
     v = y1 * (R1 - L1) + left_mass + right_mass
-    lows.append(L1)
-    highs.append(R1)
-    while True:
+    lows, highs, heights = [L1], [R1], [0.0, y1]
+    while len(heights) <= LAYERS + 1:  # more layers than needed: stop (the caller only counts them)
         y_next = heights[-1] + v / (highs[-1] - lows[-1])
         heights.append(y_next)
         if y_next >= top:
             break
         lows.append(_edge(y_next, K, mode, -1, True))
         highs.append(_edge(y_next, K, mode, 1, True))
+    return lows, highs, heights, (left_mass, right_mass), v
+
+
+def _quantile(K: int) -> float:
+    """The base quantile that gives exactly :data:`LAYERS` layers (bisection on its logarithm)."""
+    low, high = math.log(2.0**-22), math.log(2.0**-8)  # many layers .. few layers
+    for _ in range(60):
+        middle = 0.5 * (low + high)
+        layers = len(_outer(K, math.exp(middle))[2]) - 1
+        if layers == LAYERS:
+            return math.exp(middle)
+        low, high = (middle, high) if layers > LAYERS else (low, middle)
+    raise RuntimeError(f"ziggurat for K={K}: no base quantile gives {LAYERS} layers")
+
+
+@lru_cache(maxsize=None)
+def tables(K: int):
+    """``(edges, tail)`` for rank ``K`` (``2 <= K <= MAX_RANK``), with exactly :data:`LAYERS` layers.
+
+    ``edges`` has shape ``(5, N + 1)``: rows ``L_k``, ``R_k`` (outer edges at
+    height ``y_k``, ``k = 1..N-1``; column 0 holds the base's ``L_1`` and its
+    virtual width ``v / y_1``), ``l_k``, ``r_k`` (inner edges at ``y_k``, ``k = 1..N``;
+    NaN where no point reaches the height) and ``y_k`` (``k = 0..N``).  ``tail``
+    is ``(N, F(L_1)/T, log Phi(L_1), 1 - F(R_1))`` with ``T`` the tails' mass.
+    """
+    if not 2 <= K <= MAX_RANK:
+        raise ValueError(f"the ziggurat serves ranks 2..{MAX_RANK}, got {K}")
+    mode = _mode(K)
+    top = density(mode, K)
+    lows, highs, heights, (left_mass, right_mass), v = _outer(K, _quantile(K))
     n = len(heights) - 1  # layers 0..n-1; heights y_0..y_n
+    L1, y1 = lows[0], heights[1]
     table = np.full((5, n + 1), np.nan)
     table[0, 1:n], table[1, 1:n] = lows, highs
     table[0, 0], table[1, 0] = L1, v / y1
@@ -145,6 +165,43 @@ def tables(K: int):
     tail = np.array([n, left_mass / (left_mass + right_mass), math.log(0.5 * math.erfc(-L1 / math.sqrt(2.0))),
                      right_mass])
     return table, tail
+
+
+@lru_cache(maxsize=None)
+def packed(K: int) -> np.ndarray:
+    """The tables as the kernel reads them: one row of 8 numbers per layer, shape ``(LAYERS, 8)``.
+
+    Row ``k``: the left edge ``L_k`` and width ``w_k`` of the rectangle (base:
+    ``L_1`` and the virtual width ``v / y_1``); the positions ``(l_{k+1} - L_k)/w_k``
+    and ``(r_{k+1} - L_k)/w_k`` between which a point is accepted at once (base: the
+    inner edges at ``y_1``; ``1, 0``, never, where the interval is empty); the
+    height ``y_k`` and the layer's height ``y_{k+1} - y_k``; for the base, the
+    position ``(R_1 - L_1)/w_0`` beyond which a draw goes to the tails; then the
+    tails' ``F(L_1)/T``, ``log Phi(L_1)`` and ``1 - F(R_1)`` in row 1's spare
+    column and rows 2, 3 (column 7).  A row fits one cache line.
+    """
+    edges, tail = tables(K)
+    n = int(tail[0])
+    out = np.zeros((n, 8))
+    for k in range(n):
+        if k == 0:
+            left, width = edges[0, 0], edges[1, 0]
+            inner = (edges[2, 1], edges[3, 1])
+            out[0, 4], out[0, 5], out[0, 6] = 0.0, edges[4, 1], (edges[1, 1] - left) / width
+        else:
+            left, width = edges[0, k], edges[1, k] - edges[0, k]
+            inner = (edges[2, k + 1], edges[3, k + 1])
+            out[k, 4], out[k, 5] = edges[4, k], edges[4, k + 1] - edges[4, k]
+        out[k, 0], out[k, 1] = left, width
+        if math.isnan(inner[0]):
+            out[k, 2], out[k, 3] = 1.0, 0.0
+        else:
+            # positions whose abscissa lies inside the verified inner interval, moved inwards by 1e-12 so that
+            # the rounding of left + position * width cannot leave it (verify checks it)
+            out[k, 2] = (inner[0] - left) / width + 1e-12
+            out[k, 3] = (inner[1] - left) / width - 1e-12
+    out[1, 7], out[2, 7], out[3, 7] = tail[1], tail[2], tail[3]
+    return out
 
 
 def verify(K: int) -> None:
@@ -164,20 +221,22 @@ def verify(K: int) -> None:
     v = table[1, 0] * heights[1]
     areas = [(table[1, k] - table[0, k]) * (heights[k + 1] - heights[k]) for k in range(1, n)]
     assert np.allclose(areas, v, rtol=1e-12)
+    rows = packed(K)
+    for k in range(n):  # the packed immediate-accept positions map into the verified inner intervals
+        left, width, lo, hi = rows[k, :4]
+        if lo <= hi:
+            inner = (table[2, k + 1], table[3, k + 1]) if k else (table[2, 1], table[3, 1])
+            assert inner[0] <= left + lo * width and left + hi * width <= inner[1]
 
 
-def stacked(ranks) -> tuple[np.ndarray, np.ndarray]:
-    """Tables for each rank of ``ranks``, padded to one array: ``(len(ranks), 5, width)`` and ``(len(ranks), 4)``.
+def stacked(ranks) -> np.ndarray:
+    """:func:`packed` tables for each rank of ``ranks``, shape ``(len(ranks), LAYERS, 8)``.
 
     A rank the ziggurat does not serve (1, or above :data:`MAX_RANK`) gets
-    ``N = 0`` (its sampler draws otherwise).
+    zeros (its sampler draws otherwise; the kernel tests ``table[0, 1] > 0``).
     """
-    parts = [tables(int(K)) if 2 <= int(K) <= MAX_RANK else None for K in ranks]
-    width = max([p[0].shape[1] for p in parts if p is not None], default=1)
-    out = np.zeros((len(parts), 5, width))
-    tails = np.zeros((len(parts), 4))
-    for i, p in enumerate(parts):
-        if p is not None:
-            out[i, :, :p[0].shape[1]] = p[0]
-            tails[i] = p[1]
-    return out, tails
+    out = np.zeros((len(ranks), LAYERS, 8))
+    for i, K in enumerate(ranks):
+        if 2 <= int(K) <= MAX_RANK:
+            out[i] = packed(int(K))
+    return out

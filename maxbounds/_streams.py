@@ -204,19 +204,8 @@ def _max_log_density(x, K):
 
 
 @_jit
-def _max_base(state, K, position, left, virtual_width, right, inner_left, inner_right, y1, p_left, log_cdf_left,
-              right_mass):
-    """Layer 0 of the ziggurat (rectangle and tails), given the position in it; NaN when rejected.
-
-    Scalars only, and out of the hot loop: 0.3% of draws come here.
-    """
-    x = left + position * virtual_width
-    if x <= right:
-        if inner_left <= x <= inner_right:
-            return x
-        if uniform(state) * y1 < math.exp(_max_log_density(x, K)):
-            return x
-        return math.nan
+def _max_tail(state, K, p_left, log_cdf_left, right_mass):
+    r"""A variate of the base layer's tails, by exact inversion of :math:`\Phi^K` (out of the hot loop)."""
     u = uniform(state)
     if u < p_left:  # the left tail: Phi(x)^K = (u / p_left) F(L_1)
         return ndtri(math.exp((math.log(u / p_left) + K * log_cdf_left) / K))
@@ -226,37 +215,33 @@ def _max_base(state, K, position, left, virtual_width, right, inner_left, inner_
 
 
 @_jit
-def gaussian_max_table(state, n, K, table, tail, out):
+def gaussian_max_table(state, n, K, table, out):
     r""":math:`\sum_{i \le n}\Xi_i^2` of ``n`` maxima of ``K`` standard normals, by the ziggurat of
     :mod:`maxbounds._max_ziggurat`; the variates themselves go to ``out`` when it has ``n`` entries
     (pass an empty array otherwise).
 
-    ``table`` and ``tail`` are that module's :func:`~maxbounds._max_ziggurat.tables`
-    for ``K``.  One uniform ``U`` gives the layer ``k = floor(N U)`` and the
-    position ``N U - k`` in it; about 99% of variates need nothing more.  The
-    others draw a height (accepted under the density) or, from the base layer
-    (:func:`_max_base`), go to a tail, drawn exactly by inverting
-    :math:`\Phi^K`.  The loop over the ``n`` variates lives here, so that the
-    tables are passed once and not per variate.
+    ``table`` is that module's :func:`~maxbounds._max_ziggurat.packed` for
+    ``K`` (256 rows).  One 64-bit draw gives the layer ``k`` (its low 8 bits)
+    and the position in it (its top 53 bits); about 98% of variates need
+    nothing more.  The others draw a height (accepted under the density) or,
+    from the base layer, go to a tail (:func:`_max_tail`).  The loop over the
+    ``n`` variates lives here, so that the table is passed once and not per
+    variate.
     """
     store = out.shape[0] >= n
-    count = tail[0]
     total = 0.0
     for i in range(n):
         while True:
-            scaled = uniform(state) * count
-            k = int(scaled)
-            position = scaled - k
-            if k == 0:
-                x = _max_base(state, K, position, table[0, 0], table[1, 0], table[1, 1], table[2, 1], table[3, 1],
-                              table[4, 1], tail[1], tail[2], tail[3])
-                if x == x:
-                    break
-                continue
-            x = table[0, k] + position * (table[1, k] - table[0, k])
-            if table[2, k + 1] <= x <= table[3, k + 1]:
+            bits = next_u64(state)
+            k = int(bits & _ZMASK)
+            position = float(bits >> _S11) * _TWO_M53
+            x = table[k, 0] + position * table[k, 1]
+            if table[k, 2] <= position <= table[k, 3]:
                 break
-            height = table[4, k] + uniform(state) * (table[4, k + 1] - table[4, k])
+            if k == 0 and position > table[0, 6]:
+                x = _max_tail(state, K, table[1, 7], table[2, 7], table[3, 7])
+                break
+            height = table[k, 4] + uniform(state) * table[k, 5]
             if height < math.exp(_max_log_density(x, K)):
                 break
         total += x * x

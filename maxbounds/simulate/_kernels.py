@@ -68,11 +68,11 @@ def correlation(log_xx, log_vv, cos, sin_sq, log_scale, log_beta):
 
 
 @_jit
-def draw_layer(state, n, K, table, tail):
+def draw_layer(state, n, K, table):
     r"""The three draws of one layer: :math:`A = \sum_{i\le n}\Xi_i^2`, :math:`g \sim N(0,1)`, :math:`\chi \sim \chi^2_{n-1}`.
 
     The maxima come from the ziggurat :func:`gaussian_max_table` where
-    ``table``/``tail`` hold its tables (``tail[0] > 0``: ranks 2 to
+    ``table`` holds its table (``table[0, 1] > 0``: ranks 2 to
     :data:`maxbounds._max_ziggurat.MAX_RANK`), else from :func:`gaussian_max`
     (one uniform by inversion for large ``K``); for
     ``K = 1``, where :math:`A \sim \chi^2_n`, one gamma draw.  Then one
@@ -81,8 +81,8 @@ def draw_layer(state, n, K, table, tail):
     """
     if K == 1:
         A = chi_square(state, n)
-    elif tail[0] > 0:
-        A = gaussian_max_table(state, n, K, table, tail, tail[:0])  # an empty view: the variates are not kept
+    elif table[0, 1] > 0:
+        A = gaussian_max_table(state, n, K, table, table[0, :0])  # an empty view: the variates are not kept
     else:
         A = 0.0
         for _ in range(n):
@@ -111,14 +111,12 @@ def gram_step(log_xx, log_vv, cos, sin_sq, log_scale, log_beta, A, g, chi):
 
 
 @_jit
-def chain_kernel(start, stop, state0, widths, ranks, log_scale, log_beta, tables, tails, seed, first, record_all,
-                 out):
+def chain_kernel(start, stop, state0, widths, ranks, log_scale, log_beta, tables, seed, first, record_all, out):
     """Fill ``out[0..5]`` (log|x|^2, log|u|^2, cos, sin^2, rho, 1-rho^2; rows = layers) for ``samples`` samples.
 
     ``state0`` is the input's ``(log|x|^2, log|u|^2, cos, sin^2)``; ``widths``
     has ``L + 1`` entries, ``ranks``, ``log_scale``, ``log_beta`` ``L``; ``tables``
-    and ``tails`` are the layers' ziggurat tables
-    (:func:`maxbounds._max_ziggurat.stacked`).  With
+    are the layers' ziggurat tables (:func:`maxbounds._max_ziggurat.stacked`).  With
     ``record_all`` rows ``0..L`` are written, otherwise only the output layer
     in row 0.  Sample ``s`` uses stream ``(seed, first + s)``.
     """
@@ -131,7 +129,7 @@ def chain_kernel(start, stop, state0, widths, ranks, log_scale, log_beta, tables
             out[0, 0, s], out[1, 0, s], out[2, 0, s], out[3, 0, s] = log_xx, log_vv, cos, sin_sq
             out[4, 0, s], out[5, 0, s] = math.nan, math.nan
         for layer in range(L):
-            A, g, chi = draw_layer(rng, widths[layer + 1], ranks[layer], tables[layer], tails[layer])
+            A, g, chi = draw_layer(rng, widths[layer + 1], ranks[layer], tables[layer])
             log_xx, log_vv, cos, sin_sq, rho, r2 = gram_step(
                 log_xx, log_vv, cos, sin_sq, log_scale[layer], log_beta[layer], A, g, chi)
             if record_all or layer == L - 1:
