@@ -127,3 +127,47 @@ def test_ctrl_c_during_a_sweep_is_one_line(tmp_path):
         pytest.skip("the sweep finished before the interrupt")
     assert process.returncode == 130, text
     assert len(text.strip().splitlines()) == 1 and "interrupted" in text and "Traceback" not in text, text
+
+
+#: Legal but too large: refused in one line after at most a second or two of measured work.
+TOO_LARGE = [
+    (["validate", "jacobian", "--widths", "3,100000,2", "--samples", "1000000000"], "--samples"),
+    (["validate", "jacobian", "--widths", "3,4,2", "--samples", "1000000000"], "--samples"),
+    (["regions", "count", "--widths", "2,5,1", "--networks", "1000000000"], "--networks"),
+    (["regions", "count", "--widths", "2,5,1", "--networks", "1000000000", "--method", "grid"], "--networks"),
+    (["sweep", "docs/examples/sweep.toml", "--db", "r.sqlite", "--workers", "1000"], "--workers"),
+]
+
+
+@pytest.mark.parametrize("argv,option", TOO_LARGE, ids=[" ".join(a) for a, _ in TOO_LARGE])
+def test_too_large_is_refused_in_one_line(argv, option, capsys, tmp_path, monkeypatch):
+    import pathlib
+    import time
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    argv = [str(root / a) if a.endswith(".toml") else a for a in argv]
+    monkeypatch.chdir(tmp_path)
+    start = time.monotonic()
+    try:
+        status = main(argv + ["--quiet"])
+    except SystemExit as exit_:
+        status = exit_.code
+    out, err = capsys.readouterr()
+    assert status == 2 and out == "" and len(err.strip().splitlines()) == 1 and option in err, err
+    assert list(tmp_path.iterdir()) == [] and time.monotonic() - start < 60
+
+
+def test_the_time_budget_projects_from_small_first_chunks(monkeypatch):
+    from maxbounds import _budget
+
+    assert _budget.chunk_sizes(100, 10) == [1, 2, 4, 8] + [10] * 8 + [5]
+    assert sum(_budget.chunk_sizes(10**9, 50)) == 10**9
+    monkeypatch.setenv("MAXBOUNDS_MAX_HOURS", "0.5")
+    assert _budget.budget_seconds() == 1800
+    monkeypatch.setenv("MAXBOUNDS_MAX_HOURS", "-1")
+    with pytest.raises(ValueError, match="MAXBOUNDS_MAX_HOURS"):
+        _budget.budget_seconds()
+    budget = _budget.TimeBudget(1000, "samples", "a run", limit=10.0)
+    budget.start -= 2.0  # two seconds spent on the first network: 2000 s projected
+    with pytest.raises(ValueError, match="samples: a run would take about 33 minutes"):
+        budget.advance(1)

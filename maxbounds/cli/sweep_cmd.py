@@ -70,6 +70,10 @@ def _run(args) -> int:
         raise MaxboundsValueError("db", "missing: give the results database, e.g. --db results.sqlite")
     if args.scheduler is not None and args.workers is not None:
         raise MaxboundsValueError("workers", "the workers of a --scheduler are started with 'dask worker'")
+    cores = os.cpu_count() or 1
+    if args.workers is not None and args.workers > max(8, 4 * cores):
+        raise MaxboundsValueError("workers", f"at most {max(8, 4 * cores)} local worker processes on this machine "
+                                             f"({cores} cores; each worker is a process of its own), got {args.workers}")
     return _sweep(args)
 
 

@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from .._budget import TimeBudget, check_memory, chunk_sizes
 from .._validate import MaxboundsValueError
 from ..architecture import Architecture
 from ..simulate.chain import check_count, check_seed
@@ -89,13 +90,16 @@ def count_regions(model, box=(-1.0, 1.0), *, method: str = "exact", networks: in
         model.require_fully_connected("region counting")
         networks = check_count(networks, "networks")
         seed = check_seed(seed)
+        what = f"counting the regions of {networks} networks"
+        check_memory(16.0 * networks, "networks", what)  # two float64 counts per network
+        budget = TimeBudget(networks, "networks", what)
         if method == "exact" and networks > 1:
-            step = max(1, -(-networks // _CHUNKS))
-            parts = []
-            for first in range(0, networks, step):
-                run = plane_region_samples(model, box, min(step, networks - first), seed, plane=plane, relu=relu,
-                                           first_sample=first)
+            parts, first = [], 0
+            for count in chunk_sizes(networks, _CHUNKS):  # small first chunks: the budget sees the time early
+                run = plane_region_samples(model, box, count, seed, plane=plane, relu=relu, first_sample=first)
+                first += count
                 parts.append(run)
+                budget.advance(run.networks)
                 if advance is not None:
                     advance(run.networks)
             counts = (np.concatenate([p.regions for p in parts]),
@@ -106,6 +110,7 @@ def count_regions(model, box=(-1.0, 1.0), *, method: str = "exact", networks: in
             for s in range(networks):
                 net = Network.random(model, seed, s, relu=relu)
                 regions[s], pieces[s], measure, last = _one(net, method, box, plane, line, resolution)
+                budget.advance(1)
                 if advance is not None:
                     advance(1)
             counts = (regions, pieces)

@@ -55,18 +55,26 @@ AGREEMENT_NETWORKS = 4
 AGREEMENT_TOLERANCE = 1e-10
 
 
-def _chunks(total: int, advance, draw) -> dict:
+def _chunks(total: int, advance, draw, what: str = "this run") -> dict:
     """Join ``draw(first, count)`` (a dict of arrays, samples on the last axis) over consecutive chunks.
 
     Network ``s`` of every sampler depends only on ``(seed, s)``, so the joined
     arrays equal those of one call, bit for bit; the chunks only let
-    ``advance(count)`` report progress.
+    ``advance(count)`` report progress and the time budget
+    (:class:`maxbounds._budget.TimeBudget`) project the run's time from its
+    first, small chunks (1, 2, 4, ... networks), refusing a run that would
+    exceed it.
     """
-    step = max(1, -(-total // CHUNKS))
-    parts = []
-    for first in range(0, total, step):
-        count = min(step, total - first)
+    from .._budget import TimeBudget, check_memory, chunk_sizes
+
+    budget = TimeBudget(total, "samples", what)
+    parts, first = [], 0
+    for count in chunk_sizes(total, CHUNKS):
         parts.append(draw(first, count))
+        if first == 0:  # the results of one network, times all of them, times 4 for the summaries' temporaries
+            check_memory(4 * sum(a.nbytes for a in parts[0].values()) * total / count, "samples", what)
+        first += count
+        budget.advance(count)
         if advance is not None:
             advance(count)
     return {key: np.concatenate([part[key] for part in parts], axis=-1) for key in parts[0]}
