@@ -37,8 +37,42 @@ def add_parser(commands):
     return parser
 
 
+#: Ranks computed and printed at a time: a range of 10^6 ranks streams in 100 pieces.
+CHUNK = 10_000
+
+
 def run(args) -> int:
-    rows = constants_table(args.rank, moments=args.moment, dps=args.dps)
     caption = "maxbounds constants" + (f", {args.dps} digits" if args.dps else ", double precision")
-    sys.stdout.write(render(rows, args.format, digits=args.dps, caption=caption) + "\n")
+    ranks = list(args.rank) if not isinstance(args.rank, int) else [args.rank]
+    if len(ranks) <= CHUNK:
+        rows = constants_table(ranks, moments=args.moment, dps=args.dps)
+        sys.stdout.write(render(rows, args.format, digits=args.dps, caption=caption) + "\n")
+        return 0
+    from ._progress import progress_bar
+
+    pieces = [ranks[i:i + CHUNK] for i in range(0, len(ranks), CHUNK)]
+    with progress_bar("constants") as start:
+        advance = start(len(ranks)) if start is not None else None
+        for index, piece in enumerate(pieces):
+            text = render(constants_table(piece, moments=args.moment, dps=args.dps), args.format, digits=args.dps,
+                          caption=caption)
+            sys.stdout.write(_piece(text, args.format, index == 0, index == len(pieces) - 1))
+            sys.stdout.flush()
+            if advance is not None:
+                advance(len(piece))
     return 0
+
+
+def _piece(text: str, fmt: str, first: bool, last: bool) -> str:
+    """One rendered chunk of a long table, without the header it repeats or the footer it does not end with."""
+    if fmt == "json":  # "[\n{...},\n{...}\n]": one array across the chunks
+        body = text.strip()[1:-1].strip("\n")
+        return ("[\n" if first else ",\n") + body + ("\n]\n" if last else "")
+    lines = text.splitlines()
+    if fmt == "latex":
+        start = next(i for i, line in enumerate(lines) if line.startswith("\\midrule")) + 1
+        end = next(i for i, line in enumerate(lines) if line.startswith("\\bottomrule"))
+    else:
+        start, end = {"table": 2, "markdown": 2, "csv": 1}[fmt], len(lines)
+    body = lines[start:end]
+    return "\n".join((lines[:start] if first else []) + body + (lines[end:] if last else [])) + "\n"
