@@ -70,3 +70,21 @@ def nonnegative_int(text: str) -> int:
     if not _INT.match(text) or int(text) >= 2**64:
         raise argparse.ArgumentTypeError(f"expected an integer between 0 and 2**64 - 1, got {text!r}")
     return int(text)
+
+
+def add_digits_option(parser) -> None:
+    """``--digits N``: significant digits of the numbers printed (tables, LaTeX, Markdown; 1..40)."""
+    parser.add_argument("--digits", type=digits_count, default=None, metavar="N",
+                        help="significant digits of the printed numbers (table, latex, markdown; csv and json "
+                             "keep full precision unless given); default 12")
+
+
+def digits_count(text: str) -> int:
+    """Parse a number of significant digits, 1..40."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of digits 1..40, got {text!r}") from None
+    if not 1 <= value <= 40:
+        raise argparse.ArgumentTypeError(f"expected a number of digits 1..40, got {value}")
+    return value

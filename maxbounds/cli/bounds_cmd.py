@@ -11,7 +11,7 @@ from ..architecture import Architecture
 from ..laws import exact, gradients, jacobian
 from ..report import render
 from ..report.json import dumps
-from ._parse import nonnegative_real
+from ._parse import add_digits_option, nonnegative_real
 
 HELP = "Bounds and exact laws of gradients at initialisation for a maxout architecture."
 QUANTITIES = ("jacobian", "activation", "gradient", "ntk", "length", "regions", "lognorm")
@@ -83,6 +83,7 @@ def add_parser(commands):
     regions.add_argument("--seed", type=int, default=0, help="regions: seed for --c-grad simulated (default 0)")
     add_lognorm_options(parser.add_argument_group("lognorm", "options of 'bounds lognorm' (zero biases)"))
     parser.add_argument("--format", choices=("table", "json", "latex"), default="table")
+    add_digits_option(parser)
     # "--box -3,3" reaches --box through maxbounds.cli.main._join_signed_values
     parser.set_defaults(run=run)
     return parser
@@ -430,7 +431,7 @@ def run(args) -> int:
                    + (f", fractional s={args.s:g}" if args.s is not None else "") + f"; {result['network']}")
         if args.format == "table":
             sys.stdout.write(caption + "\n")
-        sys.stdout.write(render(_lognorm_rows(result), args.format, caption=caption) + "\n")
+        sys.stdout.write(render(_lognorm_rows(result), args.format, digits=args.digits, caption=caption) + "\n")
         return 0
     for option in ("activation", "s", "layers", "eps", "slopes"):
         if getattr(args, option) is not None:
@@ -444,7 +445,7 @@ def run(args) -> int:
         caption = f"maxbounds bounds regions: {arch.describe()}, box [{args.box}]^{arch.n_in}"
         if args.format == "table":
             sys.stdout.write(caption + "\n")
-        sys.stdout.write(render(_regions_rows(result), args.format, caption=caption) + "\n")
+        sys.stdout.write(render(_regions_rows(result), args.format, digits=args.digits, caption=caption) + "\n")
         if not result["assumptions"]["side_condition_met"]:
             sys.stderr.write("warning: the box is smaller than delta0 = 1/(2 C_grad C_bias); the region and "
                              "decision-boundary statements are not guaranteed for it\n")
@@ -465,7 +466,7 @@ def run(args) -> int:
         rows = sweep_rows(arch, args.sweep)
         caption = f"bounds on E||J u||^2 and E||J u||^4 over {args.sweep}: {arch.describe()}"
         text = (dumps(rows, indent=2) if args.format == "json"
-                else render(_sweep_table_rows(rows), args.format, caption=caption))
+                else render(_sweep_table_rows(rows), args.format, digits=args.digits, caption=caption))
         sys.stdout.write(text + "\n")
         return 0
     if args.symbolic:
@@ -490,5 +491,5 @@ def run(args) -> int:
         caption = f"maxbounds bounds {args.quantity}: {arch.describe()}"
         if args.format == "table":
             sys.stdout.write(caption + "\n")
-        sys.stdout.write(render(_rows(result), args.format, caption=caption) + "\n")
+        sys.stdout.write(render(_rows(result), args.format, digits=args.digits, caption=caption) + "\n")
     return 0

@@ -6,7 +6,7 @@ import sys
 
 from ..constants.table import constants_table
 from ..report import FORMATS, render
-from ._parse import nonnegative_real, positive_int, rank_list
+from ._parse import add_digits_option, nonnegative_real, positive_int, rank_list
 
 HELP = "Print S(K), L(K), M(K), their reciprocals and further moments."
 
@@ -33,6 +33,7 @@ def add_parser(commands):
         help="compute with N verified decimal digits (mpmath) instead of double precision",
     )
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    add_digits_option(parser)
     parser.set_defaults(run=run)
     return parser
 
@@ -46,7 +47,7 @@ def run(args) -> int:
     ranks = list(args.rank) if not isinstance(args.rank, int) else [args.rank]
     if len(ranks) <= CHUNK:
         rows = constants_table(ranks, moments=args.moment, dps=args.dps)
-        sys.stdout.write(render(rows, args.format, digits=args.dps, caption=caption) + "\n")
+        sys.stdout.write(render(rows, args.format, digits=args.digits or args.dps, caption=caption) + "\n")
         return 0
     from ._progress import progress_bar
 
@@ -54,7 +55,7 @@ def run(args) -> int:
     with progress_bar("constants") as start:
         advance = start(len(ranks)) if start is not None else None
         for index, piece in enumerate(pieces):
-            text = render(constants_table(piece, moments=args.moment, dps=args.dps), args.format, digits=args.dps,
+            text = render(constants_table(piece, moments=args.moment, dps=args.dps), args.format, digits=args.digits or args.dps,
                           caption=caption)
             sys.stdout.write(_piece(text, args.format, index == 0, index == len(pieces) - 1))
             sys.stdout.flush()

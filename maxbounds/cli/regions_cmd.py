@@ -15,7 +15,7 @@ from ..regions.summary import METHODS, count_regions
 from ..report import render
 from ..report.json import dumps
 from ..report.plots import check_plot_path
-from ._parse import nonnegative_int, positive_int
+from ._parse import add_digits_option, nonnegative_int, positive_int
 from ._progress import progress_bar
 from .bounds_cmd import add_architecture_options, architecture_from
 
@@ -65,6 +65,7 @@ def add_parser(commands):
     count.add_argument("--plot", default=None, metavar="FILE.png",
                        help="draw the regions (coloured) and the decision boundary of the (last) network")
     count.add_argument("--format", choices=("table", "json", "latex", "markdown", "csv"), default="table")
+    add_digits_option(count)
     count.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     count.set_defaults(run=run)
     return parser
@@ -147,11 +148,17 @@ def run(args) -> int:
                  result["pieces"], result["pieces_se"], bounds.get("pieces"))]
     density_name = "breakpoints per unit length" if args.method == "line" else "regions per unit area"
     rows.append(_row(density_name, result["density"], math.nan, bounds.get("density")))
-    sys.stdout.write(f"{_describe(model, args)}; method {args.method}; {result['networks']} network(s), seed "
-                     f"{args.seed}; measure {result['measure']:g}\n")
-    sys.stdout.write(render(rows, args.format) + "\n")
-    for note in bounds.get("notes", []):
-        sys.stdout.write(f"note: {note}\n")
+    header = (f"{_describe(model, args)}; method {args.method}; {result['networks']} network(s), seed "
+              f"{args.seed}; measure {result['measure']:g}")
+    notes = [f"note: {note}" for note in bounds.get("notes", [])]
+    if args.format == "table":
+        sys.stdout.write("\n".join([header, render(rows, "table", digits=args.digits), *notes]) + "\n")
+    elif args.format == "latex":  # the caption and the notes as LaTeX comments: the output stays compilable
+        sys.stdout.write(render(rows, "latex", digits=args.digits, caption=header) + "\n")
+        sys.stdout.write("".join(f"% {note}\n" for note in notes))
+    else:  # csv and markdown hold only the table; the rest goes to standard error
+        sys.stdout.write(render(rows, args.format, digits=args.digits) + "\n")
+        sys.stderr.write("\n".join([header, *notes]) + "\n")
     return 0
 
 

@@ -17,7 +17,7 @@ import sys
 from .._validate import MaxboundsValueError
 from ..report import render
 from ..report.json import dumps
-from ._parse import nonnegative_int, positive_int
+from ._parse import add_digits_option, nonnegative_int, positive_int
 
 #: Command-line option of each Python argument name of this command, for error messages.
 OPTION_NAMES: dict = {"config": "CONFIG.toml", "db": "--db", "scheduler": "--scheduler", "workers": "--workers",
@@ -50,6 +50,7 @@ def add_parser(commands) -> None:
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     show = parser.add_argument_group("sweep show")
     show.add_argument("--format", choices=_FORMATS, default=None, help="output format (default table)")
+    add_digits_option(show)
     show.add_argument("--plot", default=None, metavar="FILE.png",
                       help="draw each estimate over its upper bound, with the bounds")
     show.add_argument("--all", action="store_true", help="every statistic of every task, not one per task")
@@ -121,10 +122,10 @@ def _show(args) -> int:
         sys.stdout.write(dumps({"name": meta.get("name"), "counts": counts, "rows": rows, "failed": failed},
                                     indent=2) + "\n")
     elif fmt == "csv":
-        sys.stdout.write(render(_blank(rows, ""), "csv") + "\n")
+        sys.stdout.write(render(_blank(rows, ""), "csv", digits=args.digits) + "\n")
     else:
         if rows:
-            sys.stdout.write(render(_blank(rows, "-"), fmt) + "\n")
+            sys.stdout.write(render(_blank(rows, "-"), fmt, digits=args.digits) + "\n")
         if failed and fmt == "table":
             sys.stdout.write("\nfailed tasks:\n" + render(failed, "table") + "\n")
         line = (f"sweep {meta.get('name') or path}: {counts['tasks']} tasks, {counts['done']} done, "

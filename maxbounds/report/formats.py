@@ -72,21 +72,36 @@ _LATEX_NAMES = {
 }
 
 
+#: Columns beyond which a LaTeX table carries a comment on fitting it to the page.
+WIDE_COLUMNS = 6
+
+
+def _latex_text(name: str) -> str:
+    """A column name as LaTeX text: every special character escaped."""
+    out = name
+    for char, escaped in (("\\", "\\textbackslash{}"), ("&", "\\&"), ("%", "\\%"), ("$", "\\$"), ("#", "\\#"),
+                          ("_", "\\_"), ("{", "\\{"), ("}", "\\}"), ("^", "\\^{}"), ("~", "\\~{}")):
+        out = out.replace(char, escaped)
+    return out.replace("|", "$|$")
+
+
+#: Column stems that are constants of the rank K (S, L, M and their moments): written as math, S_t as $S_{t}(K)$.
+_CONSTANT_STEMS = ("S", "L", "M", "Mabs")
+
+
 def _latex_header(name: str) -> str:
     if name in _LATEX_NAMES:
         return _LATEX_NAMES[name]
-    if not name.replace("_", "").isalnum():
-        return name.replace("_", "\\_").replace("^", "\\^{}").replace("|", "$|$")
     if name == "K":
         return "$K$"
-    if name.startswith("inv_"):
+    if name.startswith("inv_") and name[4:] in _CONSTANT_STEMS:
         return f"$1/{name[4:]}(K)$"
-    if "_" in name:
-        stem, order = name.split("_", 1)
+    stem, _, order = name.partition("_")
+    if stem in _CONSTANT_STEMS and (not order or order.replace(".", "", 1).isdigit()):
         if stem == "Mabs":
             return f"$E|\\Xi|^{{{order}}}$"
-        return f"${stem}_{{{order}}}(K)$"
-    return f"${name}(K)$"
+        return f"${stem}_{{{order}}}(K)$" if order else f"${stem}(K)$"
+    return _latex_text(name)
 
 
 def render(rows: list[dict], fmt: str = "table", digits: int | None = None, caption: str | None = None) -> str:
@@ -107,6 +122,10 @@ def render(rows: list[dict], fmt: str = "table", digits: int | None = None, capt
         lines = []
         if caption:
             lines.append(f"% {caption}")
+        if len(columns) > WIDE_COLUMNS:
+            lines.append(f"% {len(columns)} columns may be wider than the text: wrap the tabular in "
+                         "\\resizebox{\\textwidth}{!}{...} (graphicx), set it in landscape (pdflscape), or "
+                         "print fewer digits (--digits)")
         lines += [
             "\\begin{tabular}{" + "r" * len(columns) + "}",
             "\\toprule",
