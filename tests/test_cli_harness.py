@@ -116,10 +116,18 @@ def test_ctrl_c_during_a_sweep_is_one_line(tmp_path):
         [sys.executable, "-m", "maxbounds", "sweep", str(config), "--db", "r.sqlite", "--workers", "2", "--quiet"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    deadline = time.monotonic() + 60
-    while not (tmp_path / "r.sqlite").exists() and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.1)
-    time.sleep(2.0)  # the workers are computing now
+    import sqlite3
+
+    def finished() -> int:  # tasks done so far: the workers are computing once there is one
+        try:
+            with sqlite3.connect(f"file:{tmp_path / 'r.sqlite'}?mode=ro", uri=True, timeout=1) as db:
+                return db.execute("SELECT COUNT(*) FROM tasks WHERE status = 'done'").fetchone()[0]
+        except sqlite3.Error:
+            return 0
+
+    deadline = time.monotonic() + 120
+    while finished() == 0 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
     os.killpg(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=120)
     text = err.decode()
