@@ -1,4 +1,4 @@
-"""``maxbounds reproduce``: redraw the paper's figures (MATH.md section 8) with their data.
+"""``maxbounds reproduce``: redraw the paper's figures (docs/reproduce.md) with their data.
 
 A thin layer over :func:`maxbounds.reproduce.reproduce`: ``FIGURE`` (or
 ``all``) is computed and written as ``FIGURE.png``, ``FIGURE.json`` and

@@ -1,6 +1,6 @@
 r"""Moments of the order-statistic laws: the constants of every bound.
 
-Notation (MATH.md section 2):
+Notation (docs/constants.md):
 
 * :math:`\Xi_K = \max(Z_1, \dots, Z_K)`, the largest of :math:`K` i.i.d.
   standard normals, density :math:`K\varphi(x)\Phi(x)^{K-1}`;

@@ -28,7 +28,7 @@ the orthant dimensions that step 1 asks for.  For any ``K``,
 :func:`integral_form` gives the defining integral as an unevaluated
 :class:`sympy.Integral`.
 
-Notation (MATH.md section 2): :math:`\Xi_K` is the largest of ``K`` i.i.d.
+Notation (docs/constants.md): :math:`\Xi_K` is the largest of ``K`` i.i.d.
 standard normals, :math:`M_t(K) = E[\Xi_K^t]`, :math:`M = M_2`;
 :math:`S(K) = E[\min_k Z_k^2]` and :math:`L(K) = E[\max_k Z_k^2]`.
 """
@@ -398,7 +398,7 @@ def _concrete_rank(K):
 def closed_form(name: str, K):
     r"""Exact closed form of an order-statistic constant, as a sympy expression.
 
-    ``name`` selects the constant (notation of MATH.md section 2):
+    ``name`` selects the constant (notation of docs/constants.md):
 
     ========================  ==============================================  ==========
     name                      quantity                                        ranks

@@ -3,7 +3,7 @@ r"""The rank of the parametrisation's Jacobian per activation region (Karhadkar,
 For a two-layer network :math:`f_\theta(x) = \sum_j v_j \phi(w_j\cdot x + b_j)` (ReLU,
 leaky ReLU, or maxout units) and a finite data set, :mod:`.network` gives the
 closed-form ``N x P`` Jacobian of :math:`\theta \mapsto (f_\theta(x_i))_i` and the
-pattern matrix whose rank it shares (MATH.md section 10), :mod:`.rank` the
+pattern matrix whose rank it shares (docs/landscape.md), :mod:`.rank` the
 numerical rank with its tolerance, the exact rational rank and what the rank
 implies for the global minima of the squared loss, :mod:`.phase` the
 fraction of full-rank regions against the width, and :mod:`.oned` the exact

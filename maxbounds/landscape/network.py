@@ -12,7 +12,7 @@ leaky ReLU) or :math:`A_{ij} = \arg\max_k (w_{jk}\cdot x_i + b_{jk})` (maxout, p
 numbered ``0..K-1``; a tie, of probability 0 for continuous parameters, goes to
 the lowest index).  On the open set of parameters with one pattern the map
 :math:`\theta \mapsto (f_\theta(x_1), \dots, f_\theta(x_N))` is polynomial, with the
-:math:`N \times P` Jacobian of MATH.md section 10:
+:math:`N \times P` Jacobian of docs/landscape.md:
 
 .. math::
 

@@ -1,1 +1,1 @@
-"""Laws and bounds of randomly initialised maxout networks (MATH.md sections 3-5, 7)."""
+"""Laws and bounds of randomly initialised maxout networks (docs/exact_laws.md, docs/bounds.md)."""

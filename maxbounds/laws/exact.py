@@ -1,4 +1,4 @@
-r"""Exact laws of a random maxout network at a fixed input (MATH.md section 3).
+r"""Exact laws of a random maxout network at a fixed input (docs/exact_laws.md).
 
 Fix an input :math:`x_0 = x \in \mathbb{R}^{n_0}` and a unit direction
 :math:`u_0 = u`.  At layer :math:`l` write :math:`n = n_{l-1}`, :math:`c = c_l`,
@@ -344,7 +344,7 @@ def _log(value):
 def gram_chain_samples(arch, x, u, samples, rng=None, *, layers=None) -> GramChainSamples:
     r"""Sample the Gram chain :math:`(\lVert x_l\rVert^2, \lVert u_l\rVert^2, \langle x_l, u_l\rangle)`.
 
-    Exact in distribution (MATH.md section 3): layer :math:`l` maps the
+    Exact in distribution (docs/exact_laws.md): layer :math:`l` maps the
     state through :math:`x_{l,i} = \sqrt{q}\,\Xi_{l,i}` and
     :math:`(J_l v)_i = s(\rho\,\Xi_{l,i} + \sqrt{1-\rho^2}\,h_{l,i})` with
 

@@ -1,4 +1,4 @@
-r"""Bounds on parameter gradients, the NTK diagonal and curve-length distortion (MATH.md section 5).
+r"""Bounds on parameter gradients, the NTK diagonal and curve-length distortion (docs/bounds.md).
 
 Write :math:`\delta_{l,i} = \partial N/\partial x_{l,i}`; for a network with
 several outputs, :math:`\delta_{l,i}^2` denotes :math:`\sum_o (\partial N_o/\partial x_{l,i})^2`

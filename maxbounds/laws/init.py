@@ -3,7 +3,7 @@ r"""Initialisation: weight scales ``c`` and the weight standard deviations they 
 Weights of a layer are drawn :math:`N(0, c/\mathrm{fan\_in})`, so the standard
 deviation to give a PyTorch, JAX or Keras initialiser is
 :math:`\sqrt{c/\mathrm{fan\_in}}` (:func:`weight_std`).  Schemes
-(MATH.md section 7):
+(docs/getting_started.md):
 
 ``maxout``
     :math:`c = 1/M(K)`: in wide networks a layer multiplies

@@ -1,4 +1,4 @@
-r"""Stochastic-order bounds on :math:`\|J_N(x)u\|^2` (MATH.md section 4).
+r"""Stochastic-order bounds on :math:`\|J_N(x)u\|^2` (docs/bounds.md).
 
 For a unit vector :math:`u` and any input :math:`x`, almost surely
 

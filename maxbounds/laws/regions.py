@@ -1,4 +1,4 @@
-r"""Upper bounds on the expected complexity of random maxout networks (MATH.md section 6).
+r"""Upper bounds on the expected complexity of random maxout networks (docs/regions_bounds.md).
 
 Three densities, each an upper bound on an expected count per unit volume
 (derivations and assumptions in ``docs/regions_bounds.md``):

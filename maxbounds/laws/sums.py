@@ -1,6 +1,6 @@
 r"""Moments of sums of i.i.d. order statistics, for integer and real orders.
 
-The stochastic-order bounds of the Jacobian (MATH.md section 4), the curve
+The stochastic-order bounds of the Jacobian (docs/bounds.md), the curve
 length bounds (section 5) and fractional-moment initialisation (section 7) all
 need
 

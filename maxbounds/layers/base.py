@@ -253,7 +253,7 @@ class Layer:
         raise NoLawError(self, "the activation-length law", self._no_law_reason())
 
     def chain_rank(self) -> int:
-        """The rank ``K`` of the Gram-chain step (MATH.md section 3) of this layer; :class:`NoLawError` if none."""
+        """The rank ``K`` of the Gram-chain step (docs/exact_laws.md) of this layer; :class:`NoLawError` if none."""
         raise NoLawError(self, "the Gram chain (exact law given the input)", self._no_law_reason())
 
     def _no_law_reason(self) -> str:

@@ -29,7 +29,7 @@ because at each of the :math:`2^{r-1}` new breakpoints of level ``r`` (where :ma
 of :math:`F` jumps by :math:`m\,D_r/(a_r(1-a_r))`, ``m`` the slope of :math:`y_{r-1}` there.  Hence every
 admissible parameter gives a *convex* :math:`F` with exactly :math:`2^d` linear pieces (and the hidden
 units exactly :math:`2^d` activation patterns), and every convex :math:`F` of this form with
-:math:`2^d` pieces is admissible.  The sawtooth construction of :math:`x^2` (MATH.md section 11,
+:math:`2^d` pieces is admissible.  The sawtooth construction of :math:`x^2` (docs/depth_exponential.md,
 :func:`sawtooth_square`) is :math:`a_s = 1/2`, :math:`c_0 = 1`, :math:`c_s = -4^{-s}`,
 :math:`D_r = 2^{-r-d}`, with maximum error :math:`2^{-2d-2}`.
 

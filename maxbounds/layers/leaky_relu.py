@@ -1,4 +1,4 @@
-r"""Leaky ReLU dense layers, :math:`\phi_a(z) = \max(z, a z)` with ``0 <= a <= 1`` (MATH.md sections 5, 9).
+r"""Leaky ReLU dense layers, :math:`\phi_a(z) = \max(z, a z)` with ``0 <= a <= 1`` (docs/bounds.md, docs/fractional.md).
 
 ``a = 0`` is ReLU, ``a = 1`` the identity.  Unit ``i`` outputs
 :math:`\phi_a(\zeta_i)` and passes :math:`\phi_a'(\zeta_i)\,W_i\cdot v` (slope
@@ -148,7 +148,7 @@ class LeakyReLUDense(DenseLayer):
 
     def chain_rank(self) -> int:
         raise NoLawError(self, "the Gram chain (exact law given the input)",
-                         "the chain of MATH.md section 3 is derived for maxout and linear layers")
+                         "the chain of docs/exact_laws.md is derived for maxout and linear layers")
 
     def init_scale(self, scheme: str) -> float:
         if scheme in ("he", "relu"):

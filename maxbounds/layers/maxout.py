@@ -1,4 +1,4 @@
-r"""Maxout dense layers of rank ``K`` (MATH.md sections 1-4).
+r"""Maxout dense layers of rank ``K`` (docs/architecture.md, docs/exact_laws.md, docs/bounds.md).
 
 Unit ``i`` outputs :math:`x_i = \max_k \zeta_{i,k}` (the first piece on ties)
 and passes the Jacobian vector through the winning piece:
@@ -66,7 +66,7 @@ class MaxoutScales:
         return super().init_scale(scheme)
 
     def fractional_scale(self, s) -> float:
-        r""":math:`c = \mathrm{fan\_in}\,E[(\sum_{i\le\mathrm{width}}\Xi_i^2)^{s/2}]^{-2/s}` (MATH.md section 7).
+        r""":math:`c = \mathrm{fan\_in}\,E[(\sum_{i\le\mathrm{width}}\Xi_i^2)^{s/2}]^{-2/s}` (docs/getting_started.md).
 
         Exact for a dense layer with zero biases.  For a convolution it treats the ``C*H*W`` units
         as independent, which they are not (a channel's units share their weights): the rule kept
@@ -151,7 +151,7 @@ class MaxoutDense(MaxoutScales, DenseLayer):
     def chain_rank(self) -> int:
         return self.K
 
-    # -- the gain law with zero biases: Y = sum of width squared Gaussian maxima (MATH.md section 7) ----
+    # -- the gain law with zero biases: Y = sum of width squared Gaussian maxima (docs/getting_started.md) ----
     def unit_law(self):
         from ..laws.gains import max_square_unit
 

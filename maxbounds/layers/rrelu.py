@@ -151,7 +151,7 @@ class RandomisedLeakyReLUDense(DenseLayer):
 
     def chain_rank(self) -> int:
         raise NoLawError(self, "the Gram chain (exact law given the input)",
-                         "the chain of MATH.md section 3 is derived for maxout and linear layers")
+                         "the chain of docs/exact_laws.md is derived for maxout and linear layers")
 
     def init_scale(self, scheme: str) -> float:
         if scheme in ("he", "relu", "rrelu"):

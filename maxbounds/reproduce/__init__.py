@@ -1,4 +1,4 @@
-"""``maxbounds reproduce``: the figures of MATH.md section 8, one module per figure.
+"""``maxbounds reproduce``: the figures of docs/reproduce.md, one module per figure.
 
 Each figure module exposes ``compute(quick, seed, progress=None) -> dict``
 (JSON-serialisable data with a ``"settings"`` entry), ``plot(data, path)``

@@ -1,4 +1,4 @@
-r"""Figure 4 of MATH.md section 8: the normalised activation length :math:`\lVert x_l\rVert^2/n_l` against the layer.
+r"""Figure 4 of docs/reproduce.md: the normalised activation length :math:`\lVert x_l\rVert^2/n_l` against the layer.
 
 Rank ``K = 5``, width 10 in every layer (input included), :math:`c = 0.55555`
 (the paper's rounded :math:`1/M(5)`), bias variance :math:`\beta_l = c/n_{l-1}`,
@@ -6,7 +6,7 @@ Rank ``K = 5``, width 10 in every layer (input included), :math:`c = 0.55555`
 :math:`\lVert x_0\rVert^2 = n_0`.  Three computations of the same law:
 
 * explicitly drawn networks, :func:`maxbounds.simulate.explicit_samples`;
-* the exact law of MATH.md section 3 (the Gram chain, :func:`maxbounds.simulate.chain_samples`,
+* the exact law of docs/exact_laws.md (the Gram chain, :func:`maxbounds.simulate.chain_samples`,
   another seed);
 * its mean formula, unrolled with :math:`\beta = c/n`:
 
@@ -81,7 +81,7 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
         "widths": WIDTH, "K": K, "c": C, "bias variance": "c/n_{l-1}", "maxout layers": layers,
         "networks": sizes["networks"], "size": lvl, "input": _common.clean(x), "||x_0||^2": float(x @ x),
         "explicit": "explicit_samples (seed)", "chain": "exact Gram chain (seed + 1)",
-        "exact": "activation_length_mean_closed_form (MATH.md section 3)",
+        "exact": "activation_length_mean_closed_form (docs/exact_laws.md)",
     }
     return {"settings": settings, "layers": list(range(layers + 1)), "explicit": explicit_stats,
             "chain": chain_stats, "exact_mean": _common.clean(exact)}

@@ -1,6 +1,6 @@
-r"""Figure 3 of MATH.md section 8: :math:`|\cos\gamma_l|` against the layer, for several ``c`` and widths.
+r"""Figure 3 of docs/reproduce.md: :math:`|\cos\gamma_l|` against the layer, for several ``c`` and widths.
 
-:math:`\cos\gamma_l` is the correlation :math:`\rho_l` of MATH.md section 3: the
+:math:`\cos\gamma_l` is the correlation :math:`\rho_l` of docs/exact_laws.md: the
 cosine between the augmented vectors :math:`\mathfrak{x} = (x_{l-1}, 1)` and
 :math:`\mathfrak{u} = (u_{l-1}, 0)` when :math:`\beta_l = c_l/n_{l-1}` (the
 paper's setting, used here).  It is sampled with the exact Gram chain
@@ -113,7 +113,7 @@ def compute(variant: str = "layer", quick: bool = True, seed: int = 0, progress=
                     "direction": _common.clean(u), "curves": curves})
     settings = {
         "variant": variant, "layers": depth, "ranks": list(RANKS), "networks": sizes["networks"], "size": lvl,
-        "bias variance": "c/n_{l-1} (the paper's augmented vectors)", "method": "exact Gram chain (MATH.md 3)",
+        "bias variance": "c/n_{l-1} (the paper's augmented vectors)", "method": "exact Gram chain (docs/exact_laws.md)",
         "input": "standard Gaussian vector of R^n; u a random unit vector", "c": "None in a panel means 1/M(K)",
         "wide_limit": "deterministic n -> infinity recursion (module docstring), from the exact rho_1",
     }

@@ -1,4 +1,4 @@
-r"""Figure 1 of MATH.md section 8: squared weight gradients against depth, for several ``c``.
+r"""Figure 1 of docs/reproduce.md: squared weight gradients against depth, for several ``c``.
 
 The paper plots, for maxout networks of width 2 and rank ``K = 5`` with
 ``depth = 2..10`` maxout layers, zero biases and a linear scalar output
@@ -23,7 +23,7 @@ Estimates (per ``(c, depth)``):
   the quartiles):
   :math:`\sum_l \lVert\delta_l\rVert^2\lVert x_{l-1}\rVert^2 / \sum_l n_l n_{l-1}`;
   for convolutional networks from the reference's entries;
-* fully connected only, the bounds of MATH.md section 5 on that mean:
+* fully connected only, the bounds of docs/bounds.md on that mean:
   :math:`\sum_l n_l n_{l-1}\,[\text{lower}_l, \text{upper}_l] / \sum_l n_l n_{l-1}`
   with the per-entry bounds of :func:`maxbounds.laws.gradients.gradient_bounds`
   (a weighted average of bounds bounds the weighted average of means).
@@ -145,7 +145,7 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
         "mean": "over networks of the network's average non-zero n_0 (dN/dW)^2 (Numba gradient_samples)",
         "quartiles": ("of all non-zero entries n_0 (dN/dW)^2 of all layers pooled (networks 0.. of the seed, "
                       "gradients by the NumPy reference)"),
-        "bounds": "MATH.md section 5 on the mean (count-weighted average of the per-layer entry bounds)",
+        "bounds": "docs/bounds.md on the mean (count-weighted average of the per-layer entry bounds)",
     }
     return {"settings": settings, "depths": list(sizes["depths"]), "curves": curves}
 
@@ -188,7 +188,7 @@ def compute_conv(quick: bool = True, seed: int = 0, progress=None, *, size: str 
                  "--full the paper's") if side != 32 else "the paper's 32x32x3 input",
         "mean": "over networks of the network's average non-zero n_0 (dN/dW)^2",
         "quartiles": "of all non-zero entries n_0 (dN/dW)^2 of all layers pooled",
-        "bounds": "none: the bounds of MATH.md section 5 are derived for fully connected layers",
+        "bounds": "none: the bounds of docs/bounds.md are derived for fully connected layers",
     }
     return {"settings": settings, "depths": list(sizes["depths"]), "curves": curves}
 

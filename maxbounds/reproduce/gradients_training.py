@@ -13,7 +13,7 @@ entry, and the quartiles of all the entries.  Several networks (seeds) are train
 per epoch and layer, the mean over the networks of those per-network means with its standard error
 over the networks, and the mean over the networks of the per-network medians and quartiles.
 
-The bounds drawn beside them are those of MATH.md section 5 at initialisation
+The bounds drawn beside them are those of docs/bounds.md at initialisation
 (:func:`maxbounds.laws.gradients.gradient_bounds`, ``weight_nonzero``, times :math:`n_0`) for the
 architecture and each input of the batch, averaged over the inputs: they bound the expectation over
 random networks, at fixed inputs, of exactly the per-network mean above.  At epoch 0 the mean over
@@ -178,7 +178,7 @@ def _compute(lvl: str, seed: int, progress) -> dict:
         "mean": ("over the seeds of each network's mean over the inputs of the input's average entry; "
                  "stderr over the seeds (diverged seeds left out)"),
         "quartiles": "mean over the seeds of each network's quartiles of all entries (inputs pooled)",
-        "bounds": ("MATH.md 5 at initialisation: n_0 * gradient_bounds(arch, x)['weight_nonzero'] averaged over "
+        "bounds": ("docs/bounds.md at initialisation: n_0 * gradient_bounds(arch, x)['weight_nonzero'] averaged over "
                    "the inputs; they bound the expectation over random networks, so only epoch 0 need obey them"),
     }
     inside_epochs = [c["epoch"] for c in curves if c["all_inside_2se"]]

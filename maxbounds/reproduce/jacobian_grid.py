@@ -1,4 +1,4 @@
-r"""Figure 2 of MATH.md section 8: :math:`E\lVert J_N(x)u\rVert^2` over the input grid :math:`[-1000, 1000]^2`.
+r"""Figure 2 of docs/reproduce.md: :math:`E\lVert J_N(x)u\rVert^2` over the input grid :math:`[-1000, 1000]^2`.
 
 Network: 2 inputs, three hidden layers of width 2 (rank ``K = 5`` for
 maxout), a linear layer of 2 outputs (depth ``L = 4``, the paper's example).
@@ -8,7 +8,7 @@ and every hidden bias is :math:`N(0, 1)` (:math:`\beta_l = 1`); the output
 weights are :math:`N(0, 1/2)` (:math:`c_L = 1`) with no bias (it does not
 enter the Jacobian).  ``u`` is a fixed random unit direction.
 
-Maxout: by MATH.md section 3 the law of :math:`\lVert J_N(x)u\rVert^2` depends on
+Maxout: by docs/exact_laws.md the law of :math:`\lVert J_N(x)u\rVert^2` depends on
 ``x`` through the correlations :math:`\rho_l`, so the mean varies over the grid.
 It is estimated with explicitly drawn networks
 (:func:`maxbounds.simulate.explicit_samples_many`: the same networks at every
@@ -118,7 +118,7 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
         "grid": [-LIMIT, LIMIT, sizes["steps"]], "networks": networks, "direction u": _common.clean(u),
         "size": lvl, "contrast points": [_common.clean(X[centre]), _common.clean(X[aligned])],
         "explicit": "the same networks at every grid point (explicit_samples_many, seed)",
-        "chain": "the exact Gram chain of MATH.md section 3 at each point (seed + 1), independent of the above",
+        "chain": "the exact Gram chain of docs/exact_laws.md at each point (seed + 1), independent of the above",
     }
     return {"settings": settings, "axis": _common.clean(axis), "points": _common.clean(X),
             "maxout": results["maxout"], "maxout_chain": results["maxout_chain"], "relu": results["relu"],

@@ -1,8 +1,8 @@
-r"""Figure 5 of MATH.md section 8: :math:`M(K) = E[\Xi_K^2]` for ``K = 2..100``, and the initialisation :math:`c = 1/M(K)`.
+r"""Figure 5 of docs/reproduce.md: :math:`M(K) = E[\Xi_K^2]` for ``K = 2..100``, and the initialisation :math:`c = 1/M(K)`.
 
 :math:`M(K)` comes from :func:`maxbounds.constants.M` (quadrature of
 :math:`K\varphi(x)\Phi(x)^{K-1}x^2`).  Beside it, an independent Monte Carlo
-estimate: by MATH.md section 2, :math:`\Xi_K = \Phi^{-1}(U^{1/K})` for one
+estimate: by docs/constants.md, :math:`\Xi_K = \Phi^{-1}(U^{1/K})` for one
 uniform ``U``, so :math:`n` uniforms give :math:`n` draws of :math:`\Xi_K^2` whatever
 ``K``; the estimate carries its standard error.  For reference, the
 three-term Gumbel series :func:`maxbounds.constants.M_asymptotic` and the

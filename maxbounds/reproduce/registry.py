@@ -1,4 +1,4 @@
-"""The figures of MATH.md section 8 and :func:`reproduce`, which writes one figure's files atomically.
+"""The figures of docs/reproduce.md and :func:`reproduce`, which writes one figure's files atomically.
 
 Figure modules are imported lazily, by module path, when a figure is computed: ``--list`` and the
 figures that need only NumPy work without PyTorch, and a figure whose module or whose PyTorch is
@@ -111,7 +111,7 @@ def _figure(name, paper, description, module, compute="compute", args=(), torch=
 FIGURES: dict[str, Figure] = {f.name: f for f in (
     _figure("gradients", "Figure 1 (fully connected)",
             "n_0 (dN/dW)^2 against depth 2..10, width 2, K=5, c in {1/L, 1/M, 1, 2, 1/S, 0.1, 100}: "
-            "median, IQR, mean with standard error, and the bounds of MATH.md 5",
+            "median, IQR, mean with standard error, and the bounds of docs/bounds.md",
             "gradients"),
     _figure("gradients-conv", "Figure 1 (convolutional)",
             "the same for convolutional maxout networks: 3x3 kernels, 2 channels, 32x32x3 input",
@@ -127,7 +127,7 @@ FIGURES: dict[str, Figure] = {f.name: f for f in (
             "|cos gamma_l| against layer, depth 100, c = 1/M(K), K=2..5, for widths 2, 10, 100",
             "cosines", args=("width",)),
     _figure("activation-length", "Figure 4",
-            "||x_l||^2/n_l against layer: explicit networks, the exact law of MATH.md 3 and its mean formula "
+            "||x_l||^2/n_l against layer: explicit networks, the exact law of docs/exact_laws.md and its mean formula "
             "(K=5, width 10, c=0.55555, beta=c/n)",
             "activation_length"),
     _figure("max-moment", "Figure 5",

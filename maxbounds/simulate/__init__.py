@@ -1,4 +1,4 @@
-"""Numba Monte Carlo estimators (MATH.md section 3): the Gram chain and explicit random networks.
+"""Numba Monte Carlo estimators (docs/exact_laws.md): the Gram chain and explicit random networks.
 
 * :func:`chain_samples`: the exact Gram chain, :math:`O(n_l)` work per layer and sample;
 * :func:`explicit_samples`: networks with explicitly drawn weights (maxout or ReLU),

@@ -33,7 +33,7 @@ _jit = numba.njit(cache=True, nogil=True, fastmath=False)
 
 
 # ---------------------------------------------------------------------------
-# the Gram chain (MATH.md section 3), in log space, as in maxbounds.laws.exact.gram_step
+# the Gram chain (docs/exact_laws.md), in log space, as in maxbounds.laws.exact.gram_step
 # ---------------------------------------------------------------------------
 @_jit
 def logaddexp(a, b):

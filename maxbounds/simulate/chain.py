@@ -1,4 +1,4 @@
-r"""The Gram chain of MATH.md section 3, compiled with Numba.
+r"""The Gram chain of docs/exact_laws.md, compiled with Numba.
 
 :func:`chain_samples` samples the same law as the NumPy reference
 :func:`maxbounds.laws.exact.gram_chain_samples`: layer :math:`l` maps the

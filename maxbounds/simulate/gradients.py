@@ -19,7 +19,7 @@ and records :math:`\lVert\delta_l\rVert^2 = \lVert D_l\rVert_F^2`, the squared
 derivatives summed over units and outputs.  With
 :math:`\partial N/\partial W_{l,i,k,j} = 1[k = k^*_{l,i}]\,\delta_{l,i}\,x_{l-1,j}`
 and :math:`\partial N/\partial b_{l,i,k} = 1[k = k^*_{l,i}]\,\delta_{l,i}`
-(MATH.md section 5) every per-layer quantity of
+(docs/bounds.md) every per-layer quantity of
 :func:`maxbounds.laws.gradients.gradient_bounds` and
 :func:`~maxbounds.laws.gradients.ntk_bounds` is a function of the two
 per-layer numbers :math:`\lVert\delta_l\rVert^2` and :math:`\lVert x_{l-1}\rVert^2`.

@@ -7,7 +7,7 @@ analytic result:
 * ``jacobian``: mean and second moment of :math:`\\|J_N(x)u\\|^2` against the
   stochastic-order bounds (and the exact law when every rank is 1);
 * ``activation``: the mean of :math:`\\|x_l\\|^2` per layer against its exact
-  value (MATH.md section 3);
+  value (docs/exact_laws.md);
 * ``cosine``: the mean of :math:`|\\cos\\gamma_l|` per layer, for which no closed
   form exists, against the other sampler (chain against explicit networks):
   the verdict is on the difference of the two means;
