@@ -91,13 +91,17 @@ def _detects(power: float) -> str:
 
 
 def _row(check) -> dict:
+    # the formulas suite compares a formula (the value) with a simulation (the reference, with the standard error)
+    simulated_reference = check.stderr is not None and check.method.startswith("simulated factors")
     return {
         "suite": check.suite,
         "check": check.name,
         "K": check.K,
         "t": f"{check.t:g}",
-        "value": check.value,
-        "reference": check.reference if check.reference_upper is None
+        "value": check.value if check.stderr is None or simulated_reference
+        else f"{check.value:.6g} +- {check.stderr:.2g}",
+        "reference": (f"{check.reference:.6g} +- {check.stderr:.2g}" if simulated_reference else check.reference)
+        if check.reference_upper is None
         else f"[{_g(None if math.isnan(check.reference) else check.reference)}, {_g(check.reference_upper)}]",
         "discrepancy": f"{check.discrepancy:.2e} ({ {'z': 'z', 'ks': 'KS', 'relative': 'rel'}[check.kind] })",
         "tolerance": f"{check.tolerance:.3g}",

@@ -37,6 +37,14 @@ class Check:
         return bool(self.discrepancy <= self.tolerance)
 
     @property
+    def stderr(self) -> float | None:
+        """The standard error of a Monte Carlo value, as its ``method`` states it (``None`` for the others)."""
+        import re
+
+        found = re.search(r"stderr ([0-9.]+(?:e[-+]?[0-9]+)?)", self.method)
+        return float(found.group(1)) if found else None
+
+    @property
     def power(self) -> float:
         """:attr:`detectable`, or the tolerance of a relative check that gives none."""
         if self.detectable is not None:
