@@ -19,6 +19,7 @@ of that and runs as fast per thread.  The number of threads is
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import threading
 
 __all__ = ["run_chunks", "thread_count"]
@@ -26,6 +27,16 @@ __all__ = ["run_chunks", "thread_count"]
 _POOL = None
 _POOL_SIZE = 0
 _LOCK = threading.Lock()
+
+
+def _forget_pool_after_fork() -> None:
+    """In a forked child the pool's threads do not exist: start a new pool on first use."""
+    global _POOL, _POOL_SIZE, _LOCK
+    _POOL, _POOL_SIZE, _LOCK = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def thread_count() -> int:

@@ -153,3 +153,24 @@ def test_the_formulas_suite_passes_and_sees_a_dropped_term(monkeypatch):
     failed = {name for name, c in faulty.items() if not c.passed}
     assert {"E[B_lo^1] (Jacobian bound)", "E[B_up^1] (Jacobian bound)", "NTK bound (lower)", "NTK bound (upper)"} <= failed
     assert "E[B_lo^2] (Jacobian bound)" not in failed
+
+
+def test_the_forked_process_does_not_inherit_a_dead_thread_pool(monkeypatch):
+    """A thread pool made before the fork has no threads in the child: the child must start its own."""
+    import numpy as np
+
+    from maxbounds.architecture import Architecture
+    from maxbounds.simulate import chain_samples
+    from maxbounds.validation import checks as registry
+
+    arch = Architecture((3, 8, 2), ranks=3)
+    x, u = np.full(3, 1 / np.sqrt(3)), np.eye(3)[0]
+    chain_samples(arch, x, u, 1000, 0)  # the pool of this process exists now (where threads > 1)
+
+    def simulate():
+        value = float(chain_samples(arch, x, u, 1000, 1).jacobian_sq_norm.mean())
+        return Check("t", "chain in the child", 3, 1.0, value, value, "m", "relative", 0.0, 1e-12)
+
+    suites = {"a": lambda: iter([simulate]), "network": lambda: iter([simulate])}
+    monkeypatch.setattr(registry, "_suites", lambda: suites)
+    assert [c.name for c in run_suite(jobs=2)] == ["chain in the child"] * 2
