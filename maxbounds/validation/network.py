@@ -268,7 +268,7 @@ PIECE_GRID = 8
 
 
 def _segment_reference_check() -> Check:
-    """Per network: the segment's breakpoints and length against the NumPy reference.
+    r"""Per network: the segment's breakpoints and length against the NumPy reference.
 
     The breakpoints come from :func:`maxbounds.regions.line_regions` (the
     kernel of the length simulator).  The reference then checks, on its own
