@@ -113,9 +113,8 @@ def checks():
         yield partial(_against_precise, "M_t = E[Xi^t]", K, 2.0)
         yield partial(_against_precise, "S_t = E[xi^t]", K, 1.0)
         yield partial(_against_precise, "L_t = E[Xi_chi2^t]", K, 1.0)
-    for K in (3, 10**4):
-        for name in _MOMENTS:
-            yield partial(_against_precise, name, K, 8.0)
+    for name in _MOMENTS:  # a high order, where the quadrature is hardest
+        yield partial(_against_precise, name, 3, 8.0)
     yield partial(_against_precise, "M_t = E[Xi^t]", 7, 1.0)
     yield partial(_against_precise, "S_t = E[xi^t]", 7, 0.5)
     yield partial(_against_precise, "L_t = E[Xi_chi2^t]", 7, 0.5)
