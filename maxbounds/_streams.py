@@ -168,25 +168,14 @@ def normal(state):
             return -x if negative else x
 
 
-#: Up to this rank the maximum is the largest of K normals (a ziggurat normal costs a few ns, less than one
-#: inversion); above it, one uniform by inversion, -ndtri(1 - U^(1/K)).
-DIRECT_MAX_RANK = 8
-
-
 @_jit
 def gaussian_max(state, K):
-    r"""The largest of ``K`` standard normals.
+    r"""The largest of ``K`` standard normals from one uniform, by inversion: :math:`-\Phi^{-1}(1 - U^{1/K})`.
 
-    For ``K <= DIRECT_MAX_RANK`` it draws the ``K`` normals and keeps the
-    largest; above, one uniform by inversion, :math:`-\Phi^{-1}(1 - U^{1/K})`,
-    where :math:`1 - U^{1/K} = -\operatorname{expm1}(\log U / K)` keeps full
-    relative precision in the upper tail of the maximum.
+    :math:`1 - U^{1/K} = -\operatorname{expm1}(\log U / K)` keeps full relative
+    precision in the upper tail of the maximum.  The chain uses it above
+    :data:`maxbounds._max_ziggurat.MAX_RANK`; below, :func:`gaussian_max_table`.
     """
-    if K <= DIRECT_MAX_RANK:
-        xi = normal(state)
-        for _ in range(K - 1):
-            xi = max(xi, normal(state))
-        return xi
     return -ndtri(-math.expm1(math.log(uniform(state)) / K))
 
 

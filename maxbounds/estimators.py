@@ -198,6 +198,16 @@ def compare(est: Estimate, *, exact=None, lower=None, upper=None, k: float = Z_T
     return out
 
 
+def two_sample_z(a: Estimate, b: Estimate) -> tuple[float, float]:
+    r"""``(z, se)`` of two estimates from independent samples: :math:`|\bar a - \bar b| / se`, :math:`se = \sqrt{se_a^2 + se_b^2}`.
+
+    With both standard errors 0, ``z`` is 0 for equal means and :math:`\infty` otherwise.
+    """
+    se = math.hypot(a.stderr, b.stderr)
+    z = abs(a.mean - b.mean) / se if se > 0 else (0.0 if a.mean == b.mean else math.inf)
+    return z, se
+
+
 def z_verdict(z: float, reference: float, stderr: float, k: float = Z_TOLERANCE) -> Verdict:
     """The :class:`Verdict` of a z-check already computed (``z = |difference| / stderr``) against ``reference``."""
     return Verdict.from_z(z, "exact", _relative(k * stderr, reference), k)

@@ -44,7 +44,7 @@ CHUNK = 10_000
 
 def run(args) -> int:
     caption = "maxbounds constants" + (f", {args.dps} digits" if args.dps else ", double precision")
-    ranks = list(args.rank) if not isinstance(args.rank, int) else [args.rank]
+    ranks = args.rank
     if len(ranks) <= CHUNK:
         rows = constants_table(ranks, moments=args.moment, dps=args.dps)
         sys.stdout.write(render(rows, args.format, digits=args.digits or args.dps, caption=caption) + "\n")

@@ -60,7 +60,7 @@ def add_parser(commands):
                         quantiles=False)
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, quantity_defaults={name: parser.get_default(name) for name in _QUANTITY_OPTIONS})
     return parser
 
 
@@ -130,7 +130,6 @@ def _power_summary(results) -> str:
 
 
 def _run_single(args) -> int:
-    from .._validate import MaxboundsValueError
 
     if args.widths is None:
         raise MaxboundsValueError("widths", f"'validate {args.quantity}' needs --widths, e.g. --widths 3,8,8,2")
@@ -173,7 +172,6 @@ _SWEEPABLE = {"jacobian": "mean", "ntk": "ntk", "length": "mean"}
 
 
 def _run_sweep(args, arch, x, u) -> int:
-    from .._validate import MaxboundsValueError
     from .bounds_cmd import sweep_architectures
 
     if args.quantity not in _SWEEPABLE:
@@ -289,7 +287,6 @@ def _main_rows(result: dict, row) -> list[dict]:
 
 
 def _run_lognorm(args) -> int:
-    from .._validate import MaxboundsValueError
     from ..validation.lognorm import validate_lognorm
     from .bounds_cmd import lognorm_layers, lognorm_network
 
@@ -339,17 +336,17 @@ def _run_lognorm(args) -> int:
     return 0 if ok else 1
 
 
-#: Options of ``validate QUANTITY`` with their defaults: given to the default suite, they would be ignored.
-_QUANTITY_OPTIONS = {"widths": None, "rank": "2", "c": "1", "c_out": "1", "bias_var": "0", "input": None,
-                     "direction": None, "seed": 0, "method": None, "moment": [], "curve": None, "plot": None,
-                     "sweep": None}
+#: Options of ``validate QUANTITY``: given to the default suite, they would be ignored.
+_QUANTITY_OPTIONS = ("widths", "rank", "c", "c_out", "bias_var", "input", "direction", "seed", "method", "moment",
+                     "curve", "plot", "sweep")
 
 
 def _refuse_network_options(args) -> None:
-    """The default suite runs on its own networks: an architecture option without a QUANTITY is an error."""
-    from .._validate import MaxboundsValueError
+    """The default suite runs on its own networks: an architecture option without a QUANTITY is an error.
 
-    for option, default in _QUANTITY_OPTIONS.items():
+    An option counts as given when it differs from the parser's default (``args.quantity_defaults``).
+    """
+    for option, default in args.quantity_defaults.items():
         if getattr(args, option) != default:
             raise MaxboundsValueError(option, "applies to 'validate QUANTITY' (e.g. 'maxbounds validate jacobian "
                                               "--widths 3,8,8,2'); the default suite runs on its own networks")

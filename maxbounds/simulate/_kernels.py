@@ -25,7 +25,7 @@ import numpy as np
 from ..layers import _kernels as _layer_kernels
 from ..layers.serial import F_BSD, F_WSD, I_NIN, I_WIDTH
 from .._streams import (  # noqa: F401  (re-exported: the kernels' vocabulary)
-    DIRECT_MAX_RANK, chi_square, gaussian_max, gaussian_max_table, mix64, ndtri, next_u64, normal, runtime_bool,
+    chi_square, gaussian_max, gaussian_max_table, mix64, ndtri, next_u64, normal, runtime_bool,
     seed_stream, standard_gamma, uniform,
 )
 

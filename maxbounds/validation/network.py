@@ -47,9 +47,10 @@ import numpy as np
 
 from .. import reference
 from ..architecture import Architecture
-from ..estimators import Z_TOLERANCE, compare, estimate
+from ..estimators import Z_TOLERANCE, compare, estimate, two_sample_z
 from ..laws import exact, jacobian
 from .checks import Check, bounds_detectable, ks_detectable, z_detectable
+from .single import augmented_abs_cos
 
 SUITE = "network"
 ARCH = dict(widths=(3, 8, 8, 8, 2), ranks=3, c=0.8, bias_var=0.3)
@@ -94,19 +95,8 @@ def _samples(method: str, K: int = 3):
         s = exact.gram_chain_samples(arch, x, u, NUMPY_CHAIN_SAMPLES, np.random.default_rng([SEED, K, 1]))
     else:
         r = reference.samples(arch.network(), x, u, REFERENCE_SAMPLES, np.random.default_rng([SEED, K, 0]))
-        return r.jacobian_sq_norm, r.sq_norm_x, _augmented_abs_cos(r)
+        return r.jacobian_sq_norm, r.sq_norm_x, augmented_abs_cos(arch.network(), r)  # its own cosines
     return s.jacobian_sq_norm, s.sq_norm_x, s.abs_cos_gamma
-
-
-def _augmented_abs_cos(r) -> np.ndarray:
-    r""":math:`|\rho_l| = |\tfrac{c}{n}\langle x, u\rangle| / \sqrt{(\tfrac{c}{n}\|x\|^2 + \beta)\tfrac{c}{n}\|u\|^2}`
-    at layer ``l`` (``x, u`` of layer ``l - 1``), from the reference's own vectors and the architecture's numbers."""
-    xx, uu = r.sq_norm_x, r.sq_norm_u
-    xu = r.cos * np.sqrt(xx * uu)
-    out = np.full(xx.shape, np.nan)
-    for l, (variance, beta) in enumerate(_expected_variances(), start=1):
-        out[l] = np.abs(variance * xu[l - 1]) / np.sqrt((variance * xx[l - 1] + beta) * variance * uu[l - 1])
-    return out
 
 
 def _method(est, name) -> str:
@@ -121,8 +111,7 @@ def _exact_check(name, K, t, est, exact_value, method) -> Check:
 
 def _two_sample(name, K, t, a, b, method) -> Check:
     """``a`` against ``b`` (estimates from independent samples): z of the difference."""
-    se = math.hypot(a.stderr, b.stderr)
-    z = abs(a.mean - b.mean) / se if se > 0 else (0.0 if a.mean == b.mean else math.inf)
+    z, se = two_sample_z(a, b)
     return Check(SUITE, name, K, t, a.mean, b.mean, f"{method}, {a.n} vs {b.n} draws, stderr {se:.2g}", "z", z,
                  Z_TOLERANCE, detectable=z_detectable(se, b.mean, Z_TOLERANCE))
 

@@ -41,7 +41,7 @@ import math
 import numpy as np
 
 from ..architecture import Architecture
-from ..estimators import Z_TOLERANCE, compare, estimate, z_verdict
+from ..estimators import Z_TOLERANCE, compare, estimate, two_sample_z, z_verdict
 from ..laws import exact, jacobian
 from ..simulate import chain_samples, explicit_samples
 
@@ -300,8 +300,7 @@ def _agreement_for(quantity, arch, x, u, seed, method):
 
 def _two_sample(name, a, b, other) -> dict:
     """``a`` (this run's estimate) against ``b`` (the other sampler's, independent draws): z of the difference."""
-    se = math.hypot(a.stderr, b.stderr)
-    z = abs(a.mean - b.mean) / se if se > 0 else (0.0 if a.mean == b.mean else math.inf)
+    z, se = two_sample_z(a, b)
     check = z_verdict(z, b.mean, se)
     return {"name": name, "estimate": a.as_dict(), "exact": None,
             "reference": {"method": other, "mean": b.mean, "stderr": b.stderr},
