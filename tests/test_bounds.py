@@ -247,7 +247,7 @@ def test_latex_sweep_over_depth_is_ready_to_input(capsys):
     # row for depth 4 equals the bounds of 3-8-8-8-2
     assert main(["bounds", "jacobian", "--widths", "3,8,2", "--rank", "5", "--c", "1/M", "--sweep", "depth=4",
                  "--format", "json"]) == 0
-    row = json.loads(capsys.readouterr().out)[0]
+    row = json.loads(capsys.readouterr().out)["rows"][0]
     lower, upper = jacobian.jacobian_bounds(Architecture((3, 8, 8, 8, 2), ranks=5, c="1/M"))
     assert rel(row["mean_lower"], lower.mean()) <= 1e-12 and rel(row["second_upper"], upper.moment(2)) <= 1e-12
 
@@ -255,8 +255,9 @@ def test_latex_sweep_over_depth_is_ready_to_input(capsys):
 def test_sweep_over_scales(capsys):
     assert main(["bounds", "jacobian", "--widths", "3,8,8,2", "--rank", "3", "--sweep", "c=0.5,1/M",
                  "--format", "json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
-    assert [r["c"] for r in rows] == ["0.5", f"{1 / M(3):.6g}"]
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [r["c"] for r in rows] == pytest.approx([0.5, 1 / M(3)], rel=1e-15)
+    assert [r["c_rule"] for r in rows] == [None, "1/M"]
 
 
 @pytest.mark.parametrize("quantity", ["jacobian", "activation", "gradient", "ntk", "length"])

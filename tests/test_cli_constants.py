@@ -27,7 +27,7 @@ def test_json_for_ranks_2_to_100_agrees_with_high_precision(capsys, lo, hi):
     # independent 20-digit computation (mpmath, integration in x).
     status, out, _ = run(capsys, "constants", "--rank", "2-100", "--format", "json")
     assert status == 0
-    rows = json.loads(out)
+    rows = json.loads(out)["rows"]
     assert [row["K"] for row in rows] == list(range(2, 101))
     for row in rows[lo - 2 : hi - 1]:
         K = row["K"]
@@ -40,22 +40,26 @@ def test_json_for_ranks_2_to_100_agrees_with_high_precision(capsys, lo, hi):
 
 def test_dps_beyond_double_gives_decimal_strings(capsys):
     status, out, _ = run(capsys, "constants", "--rank", "3", "--dps", "40", "--format", "json")
-    row = json.loads(out)[0]
-    assert isinstance(row["M"], str) and len(row["M"].replace(".", "").lstrip("0")) == 40
+    row = json.loads(out)["rows"][0]
+    decimal = row["decimal"]["M"]  # the number stays a number; the digits are in "decimal"
+    assert isinstance(row["M"], float) and isinstance(decimal, str)
+    assert len(decimal.replace(".", "").lstrip("0")) == 40
     with mp.workdps(50):
         exact = 1 + mp.sqrt(3) / (2 * mp.pi)
-        assert abs(mp.mpf(row["M"]) - exact) <= mp.mpf(10) ** -39
+        assert abs(mp.mpf(decimal) - exact) <= mp.mpf(10) ** -39
+        assert abs(row["M"] - float(exact)) <= 1e-16 * float(exact)
 
 
 def test_dps_within_double_gives_numbers(capsys):
     _, out, _ = run(capsys, "constants", "--rank", "2,3", "--dps", "10", "--format", "json")
-    rows = json.loads(out)
+    rows = json.loads(out)["rows"]
     assert all(isinstance(v, float) for row in rows for k, v in row.items() if k != "K")
+    assert not any("decimal" in row for row in rows)
 
 
 def test_moments_add_columns(capsys):
     _, out, _ = run(capsys, "constants", "--rank", "4", "--moment", "0.5", "3", "--format", "json")
-    row = json.loads(out)[0]
+    row = json.loads(out)["rows"][0]
     assert {"S_0.5", "L_0.5", "Mabs_0.5", "S_3", "L_3", "M_3"} <= set(row)
 
 

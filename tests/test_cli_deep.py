@@ -176,7 +176,7 @@ def test_sweep_over_depth_prints_log_form(capsys):
     status, out, _ = run(capsys, "bounds", "jacobian", "--widths", "3,5,1", "--sweep", "depth=2,3000",
                          "--format", "json")
     assert status == 0
-    rows = json.loads(out)
+    rows = json.loads(out)["rows"]
     assert rows[-1]["mean_lower"] is None and math.isfinite(rows[-1]["log10_mean_lower"])
     status, table, _ = run(capsys, "bounds", "jacobian", "--widths", "3,5,1", "--sweep", "depth=2,3000")
     assert status == 0 and log10_text(rows[-1]["log10_mean_lower"]) in table

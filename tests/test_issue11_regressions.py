@@ -23,7 +23,7 @@ def _json(capsys, argv):
 def test_depth_sweep_row_at_the_given_depth_is_the_command_without_sweep(capsys):
     # maxbounds bounds jacobian ... --sweep depth=3 printed a lower mean of 0.0062 against 0.0107 without it
     plain = _json(capsys, ["bounds", "jacobian", *PER_LAYER])
-    (row,) = _json(capsys, ["bounds", "jacobian", *PER_LAYER, "--sweep", "depth=3"])
+    (row,) = _json(capsys, ["bounds", "jacobian", *PER_LAYER, "--sweep", "depth=3"])["rows"]
     assert row["depth"] == 3
     assert row["mean_lower"] == plain["mean"]["lower"] and row["mean_upper"] == plain["mean"]["upper"]
     assert row["second_lower"] == plain["second_moment"]["lower"]
@@ -39,7 +39,7 @@ def test_depth_sweep_of_a_per_layer_spec_to_another_depth_is_refused_naming_the_
 
 def test_depth_sweep_repeats_constant_per_layer_values_and_keeps_the_output_layer(capsys):
     argv = ["--widths", "3,8,8,2", "--rank", "3", "--c", "1/M", "--bias-var", "0.1,0.1,0.9"]
-    rows = _json(capsys, ["bounds", "jacobian", *argv, "--sweep", "depth=3-4"])
+    rows = _json(capsys, ["bounds", "jacobian", *argv, "--sweep", "depth=3-4"])["rows"]
     deeper = _json(capsys, ["bounds", "jacobian", "--widths", "3,8,8,8,2", "--rank", "3", "--c", "1/M",
                             "--bias-var", "0.1,0.1,0.1,0.9"])
     assert [r["depth"] for r in rows] == [3, 4]
@@ -49,7 +49,7 @@ def test_depth_sweep_repeats_constant_per_layer_values_and_keeps_the_output_laye
 
 def test_scale_sweep_row_is_the_command_with_that_scale(capsys):
     argv = ["--widths", "3,8,8,2", "--rank", "3,5", "--bias-var", "0.1,0.2,0.9"]
-    rows = _json(capsys, ["bounds", "jacobian", *argv, "--sweep", "c=0.5,1/M"])
+    rows = _json(capsys, ["bounds", "jacobian", *argv, "--sweep", "c=0.5,1/M"])["rows"]
     for row, c in zip(rows, ("0.5", "1/M")):
         plain = _json(capsys, ["bounds", "jacobian", *argv, "--c", c])
         assert row["mean_lower"] == plain["mean"]["lower"] and row["second_upper"] == plain["second_moment"]["upper"]

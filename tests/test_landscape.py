@@ -13,6 +13,7 @@ from maxbounds import landscape as L
 from maxbounds._validate import MaxboundsValueError
 from maxbounds.cli.main import main
 from maxbounds.report.json import dumps
+from maxbounds.report.output import payload
 
 
 def run(capsys, *argv):
@@ -313,7 +314,7 @@ def test_cli_json_equals_the_api(capsys):
                          "--activation", "maxout", "--rank", "3", "--samples", "30", "--seed", "5", "--format",
                          "json")
     assert status == 0
-    data = json.loads(out)
+    data = payload(json.loads(out))
     assert data.pop("data") == {"source": "random", "law": "N(0, I_d)", "seed": 5}
     api = L.transition(L.random_data(7, 2, seed=5), [2, 3, 4, 8], "maxout", rank=3, samples=30, seed=5)
     assert data == json.loads(dumps(api))
@@ -327,7 +328,7 @@ def test_cli_reads_data_files_and_plots(capsys, tmp_path):
     status, out, _ = run(capsys, "landscape", "rank", "--data", str(path), "--width", "1-6", "--activation",
                          "leaky-relu", "--slope", "0.2", "--samples", "20", "--plot", str(png), "--format", "json")
     assert status == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    data = json.loads(out)
+    data = payload(json.loads(out))
     assert data.pop("data") == {"source": str(path)}
     assert data == json.loads(dumps(L.transition(x, range(1, 7), "leaky-relu", slope=0.2, samples=20)))
     assert data["widths"][-1]["exact_regions"]["regions"] == 10**6

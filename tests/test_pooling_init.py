@@ -19,6 +19,7 @@ from maxbounds.laws import init
 from maxbounds.layers import Linear, MaxoutConv2d, MaxoutDense, MaxPool2d, serial
 from maxbounds.layers.draw import draw_many, draw_parameters
 from maxbounds.layers.maxpool import pooled_pieces
+from maxbounds.report.output import payload
 
 #: |z| beyond which a z-test fails: two-sided false-failure rate 2(1 - Phi(4.5)) = 6.8e-6 (normal approximation).
 Z = 4.5
@@ -79,7 +80,7 @@ def test_init_network_pool_aware_gives_the_layers_before_a_pool_the_pooled_scale
 # -- the command line ------------------------------------------------------------------------------------------
 def test_init_pool_from_the_command_line(capsys):
     assert main(["init", "--rank", "5", "--pool", "2", "--format", "json"]) == 0
-    row = json.loads(capsys.readouterr().out)
+    row = payload(json.loads(capsys.readouterr().out))
     assert row == {"scheme": "maxout", "K": 5, "pool": 2, "pieces": 20, "c": 1 / M(20)}
     assert main(["init", "--rank", "5", "--pool", "2", "--kernel-size", "3", "--in-channels", "16",
                  "--format", "json"]) == 0
@@ -90,7 +91,7 @@ def test_init_pool_from_the_command_line(capsys):
     assert "0.265734137226" in table and "pool" in table
     # the formats without --pool are unchanged
     assert main(["init", "--rank", "5", "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"scheme": "maxout", "K": 5, "c": 1 / M(5)}
+    assert payload(json.loads(capsys.readouterr().out)) == {"scheme": "maxout", "K": 5, "c": 1 / M(5)}
     for argv in (["init", "--rank", "5", "--pool", "2", "--widths", "3,8,2"],
                  ["init", "--rank", "5", "--pool", "2", "--scheme", "upper"],
                  ["init", "--pool", "2", "--widths", "3,8,2", "--activation", "relu"],

@@ -25,9 +25,11 @@ def test_json_counts_equal_the_python_api(capsys):
     data = json.loads(out)
     arch = Architecture.parse("2,8,8,2", rank="3", bias_var="1")
     counts = plane_region_samples(arch, (-3, 3), networks=5, seed=4)
-    assert data["regions"] == pytest.approx(counts.regions.mean(), rel=1e-12)
-    assert data["regions_se"] == pytest.approx(counts.mean_regions()[1], rel=1e-12)
-    assert data["pieces"] == pytest.approx(counts.boundary_pieces.mean(), rel=1e-12)
+    assert data["regions"]["mean"] == pytest.approx(counts.regions.mean(), rel=1e-12)
+    assert data["regions"]["stderr"] == pytest.approx(counts.mean_regions()[1], rel=1e-12)
+    assert data["regions"]["n"] == 5
+    assert data["pieces"]["mean"] == pytest.approx(counts.boundary_pieces.mean(), rel=1e-12)
+    assert data["architecture"]["widths"] == [2, 8, 8, 2] and data["architecture"]["ranks"] == [3, 3]
     assert data["networks"] == 5 and data["measure"] == 36.0 and "bounds" in data
 
 
@@ -38,7 +40,7 @@ def test_one_network_gives_integer_counts_and_a_plot(capsys, tmp_path):
     assert status == 0
     data = json.loads(out)
     net = Network.random(Architecture.parse("2,6,6,1", bias_var="1"), 0)
-    assert data["regions"] == count_plane_regions(net, (-2, 2)) and data["regions_se"] is None
+    assert data["regions"] == {"mean": count_plane_regions(net, (-2, 2)), "stderr": None, "n": 1}
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -47,11 +49,12 @@ def test_grid_and_line_methods_and_given_weights(capsys, tmp_path):
     path = tmp_path / "net.npz"
     net.save(path)
     status, out, _ = run(capsys, "regions", "count", "--weights", str(path), "--box", "-2,2", "--format", "json")
-    exact = json.loads(out)["regions"]
+    exact = json.loads(out)["regions"]["mean"]
     assert status == 0 and exact == count_plane_regions(net, (-2, 2))
+    assert json.loads(out)["architecture"]["source"] == str(path)
     status, out, _ = run(capsys, "regions", "count", "--weights", str(path), "--box", "-2,2", "--method", "grid",
                          "--resolution", "50", "--format", "json")
-    assert status == 0 and json.loads(out)["regions"] <= exact
+    assert status == 0 and json.loads(out)["regions"]["mean"] <= exact
     status, out, _ = run(capsys, "regions", "count", "--weights", str(path), "--box", "-2,2", "--method", "line",
                          "--plot", str(tmp_path / "line.png"))
     assert status == 0 and "regions crossed" in out and (tmp_path / "line.png").exists()
@@ -60,7 +63,7 @@ def test_grid_and_line_methods_and_given_weights(capsys, tmp_path):
 def test_plane_through_three_points(capsys):
     status, out, _ = run(capsys, "regions", "count", "--widths", "3,6,2", "--box", "-1,1",
                          "--plane", "0,0,0;1,0,0;0,1,1", "--format", "json")
-    assert status == 0 and json.loads(out)["regions"] >= 1
+    assert status == 0 and json.loads(out)["regions"]["mean"] >= 1
 
 
 @pytest.mark.parametrize("argv,option", [

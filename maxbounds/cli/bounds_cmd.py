@@ -9,8 +9,7 @@ import numpy as np
 
 from ..architecture import Architecture
 from ..laws import exact, gradients, jacobian
-from ..report import render
-from ..report.json import dumps
+from ..report import output, render
 from ._parse import add_digits_option, nonnegative_real
 
 HELP = "Bounds and exact laws of gradients at initialisation for a maxout architecture."
@@ -266,7 +265,7 @@ def compute(quantity: str, arch: Architecture, x=None, moments=(), relu: bool = 
     ``log10_<key>`` carries its (finite) base-10 logarithm, so depth ``10^4`` or
     ``--c 1e-320`` never overflow.  An exact zero is ``0.0``.
     """
-    header = {"quantity": quantity, "architecture": arch.describe()}
+    header = {"quantity": quantity}
     if quantity == "jacobian":
         logs = jacobian.jacobian_moment_bounds(arch, moments=moments, log=True)
         if relu:
@@ -323,10 +322,12 @@ def sweep_rows(arch: Architecture, spec: str) -> list[dict]:
     rows = []
     for value, a in archs:
         b = jacobian.jacobian_moment_bounds(a, log=True)
-        rows.append(_from_logs({key: value if key == "depth" else f"{a.c[0]:.6g}",
+        where = {"depth": value} if key == "depth" else {"c": a.c[0], "c_rule": a.c_spec[0] if isinstance(
+            a.c_spec[0], str) else None}
+        rows.append({**where, **_from_logs({
                                 "mean_lower": b["mean"]["lower"], "mean_upper": b["mean"]["upper"],
                                 "second_lower": b["second_moment"]["lower"],
-                                "second_upper": b["second_moment"]["upper"]}))
+                                "second_upper": b["second_moment"]["upper"]})})
     return rows
 
 
@@ -371,6 +372,7 @@ def regions_result(args, arch: Architecture) -> dict:
     bounds = region_bounds(arch, c_grad=_c_grad_option(args.c_grad), order=order, box=box,
                            networks=args.networks, seed=args.seed)
     result = {"quantity": "regions", **bounds.as_dict(box=box), "asymptotic": asymptotic_forms(bounds)}
+    del result["architecture"]  # the envelope's structured architecture replaces the summary line
     result["assumptions"] = {
         "N": "number of hidden maxout units; K: the largest rank",
         "biases": "independent N(0, beta_l), beta_l > 0, independent of the weights; C_bias = max_l 1/sqrt(2 pi beta_l)",
@@ -425,7 +427,9 @@ def run(args) -> int:
     if args.quantity == "lognorm":
         result = lognorm_result(args, arch)
         if args.format == "json":
-            sys.stdout.write(dumps(result, indent=2) + "\n")
+            payload = {k: v for k, v in result.items() if k != "network"}
+            output.write(sys.stdout, "bounds", payload, output.architecture_json(
+                lognorm_network(args, arch), description=result["network"], activation=args.activation))
             return 0
         caption = (f"maxbounds bounds lognorm: law of log||x_l|| given x_l != 0 (zero biases), {args.activation}"
                    + (f", fractional s={args.s:g}" if args.s is not None else "") + f"; {result['network']}")
@@ -440,7 +444,7 @@ def run(args) -> int:
     if args.quantity == "regions":
         result = regions_result(args, arch)
         if args.format == "json":
-            sys.stdout.write(dumps(result, indent=2) + "\n")
+            output.write(sys.stdout, "bounds", result, arch)
             return 0
         caption = f"maxbounds bounds regions: {arch.describe()}, box [{args.box}]^{arch.n_in}"
         if args.format == "table":
@@ -464,10 +468,13 @@ def run(args) -> int:
         if args.quantity != "jacobian":
             raise MaxboundsValueError("sweep", "sweeps are available for 'bounds jacobian'")
         rows = sweep_rows(arch, args.sweep)
+        if args.format == "json":
+            output.write(sys.stdout, "bounds", {"quantity": "jacobian", "sweep": args.sweep, "rows": rows}, arch)
+            return 0
         caption = f"bounds on E||J u||^2 and E||J u||^4 over {args.sweep}: {arch.describe()}"
-        text = (dumps(rows, indent=2) if args.format == "json"
-                else render(_sweep_table_rows(rows), args.format, digits=args.digits, caption=caption))
-        sys.stdout.write(text + "\n")
+        rows = [{**{k: v for k, v in r.items() if k != "c_rule"}, **({"c": r["c_rule"] or f"{r['c']:.6g}"} if "c" in r
+                                                                    else {})} for r in rows]
+        sys.stdout.write(render(_sweep_table_rows(rows), args.format, digits=args.digits, caption=caption) + "\n")
         return 0
     if args.symbolic:
         from ..laws import symbolic
@@ -478,7 +485,9 @@ def run(args) -> int:
 
             text = "\n".join(f"{k}: ${sympy.latex(v)}$" for k, v in expressions.items())
         elif args.format == "json":
-            text = dumps({k: str(v) for k, v in expressions.items()}, indent=2)
+            output.write(sys.stdout, "bounds", {"quantity": "jacobian",
+                                                "expressions": {k: str(v) for k, v in expressions.items()}}, arch)
+            return 0
         else:
             text = "\n".join(f"{k}: {v}" for k, v in expressions.items())
         sys.stdout.write(text + "\n")
@@ -486,7 +495,7 @@ def run(args) -> int:
     x = _input(args, arch)
     result = compute(args.quantity, arch, x, args.moment, relu=args.relu)
     if args.format == "json":
-        sys.stdout.write(dumps(result, indent=2) + "\n")
+        output.write(sys.stdout, "bounds", result, arch)
     else:
         caption = f"maxbounds bounds {args.quantity}: {arch.describe()}"
         if args.format == "table":

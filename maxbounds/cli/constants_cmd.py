@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 from ..constants.table import constants_table
-from ..report import FORMATS, render
+from ..report import FORMATS, output, render
+from ..report.formats import DOUBLE_DIGITS, _digits_text
 from ._parse import add_digits_option, nonnegative_real, positive_int, rank_list
 
 HELP = "Print S(K), L(K), M(K), their reciprocals and further moments."
@@ -45,30 +46,52 @@ CHUNK = 10_000
 def run(args) -> int:
     caption = "maxbounds constants" + (f", {args.dps} digits" if args.dps else ", double precision")
     ranks = args.rank
-    if len(ranks) <= CHUNK:
+    pieces = [ranks[i:i + CHUNK] for i in range(0, len(ranks), CHUNK)]
+    digits = args.digits or args.dps
+    if len(pieces) == 1 and args.format != "json":
         rows = constants_table(ranks, moments=args.moment, dps=args.dps)
-        sys.stdout.write(render(rows, args.format, digits=args.digits or args.dps, caption=caption) + "\n")
+        sys.stdout.write(render(rows, args.format, digits=digits, caption=caption) + "\n")
         return 0
     from ._progress import progress_bar
 
-    pieces = [ranks[i:i + CHUNK] for i in range(0, len(ranks), CHUNK)]
-    with progress_bar("constants") as start:
+    with progress_bar("constants", enabled=len(pieces) > 1) as start:
         advance = start(len(ranks)) if start is not None else None
+        if args.format == "json":
+            sys.stdout.write(output.open_rows("constants", {"dps": args.dps, "digits": digits}))
         for index, piece in enumerate(pieces):
-            text = render(constants_table(piece, moments=args.moment, dps=args.dps), args.format, digits=args.digits or args.dps,
-                          caption=caption)
-            sys.stdout.write(_piece(text, args.format, index == 0, index == len(pieces) - 1))
+            rows = constants_table(piece, moments=args.moment, dps=args.dps)
+            if args.format == "json":
+                text = output.row_lines([json_row(row, digits) for row in rows], first=index == 0)
+            else:
+                text = _piece(render(rows, args.format, digits=digits, caption=caption), args.format, index == 0,
+                              index == len(pieces) - 1)
+            sys.stdout.write(text)
             sys.stdout.flush()
             if advance is not None:
                 advance(len(piece))
+        if args.format == "json":
+            sys.stdout.write(output.close_rows())
     return 0
+
+
+def json_row(row: dict, digits: int | None) -> dict:
+    """One row of ``constants --format json``: every value a number; beyond double precision also its digits.
+
+    ``digits`` up to 15 (``DOUBLE_DIGITS``) rounds the numbers to that many significant digits;
+    more (``--dps N`` or ``--digits N`` above 15) adds ``"decimal"``, the
+    values as decimal strings of that many digits.
+    """
+    out = {"K": row["K"]}
+    for key, value in row.items():
+        if key != "K":
+            out[key] = float(value) if digits is None or digits > DOUBLE_DIGITS else float(_digits_text(value, digits))
+    if digits is not None and digits > DOUBLE_DIGITS:
+        out["decimal"] = {key: _digits_text(value, digits) for key, value in row.items() if key != "K"}
+    return out
 
 
 def _piece(text: str, fmt: str, first: bool, last: bool) -> str:
     """One rendered chunk of a long table, without the header it repeats or the footer it does not end with."""
-    if fmt == "json":  # "[\n{...},\n{...}\n]": one array across the chunks
-        body = text.strip()[1:-1].strip("\n")
-        return ("[\n" if first else ",\n") + body + ("\n]\n" if last else "")
     lines = text.splitlines()
     if fmt == "latex":
         start = next(i for i, line in enumerate(lines) if line.startswith("\\midrule")) + 1

@@ -14,8 +14,7 @@ from __future__ import annotations
 import sys
 
 from ..laws.init import SCHEMES, conv_fan_in, init_network, init_scale, weight_std
-from ..report import render
-from ..report.json import dumps
+from ..report import output, render
 from ._parse import positive_int
 
 #: Error-message option of each Python argument name (see maxbounds.cli.main.OPTION_NAMES).
@@ -124,7 +123,7 @@ def run(args) -> int:
     if fan_in is not None:
         row.update({"fan_in": fan_in, "weight_std": weight_std(c, fan_in)})
     if args.format == "json":
-        sys.stdout.write(dumps(row, indent=2) + "\n")
+        output.write(sys.stdout, "init", row)
     else:
         sys.stdout.write(render([row], "table") + "\n")
     return 0
@@ -150,12 +149,13 @@ def _run_one_layer(args) -> int:
     if args.activation in ("leaky-relu", "leaky_relu"):
         row["slope"] = layer.slope
     if args.activation == "rrelu":
-        row["slopes"] = f"{layer.lower:g},{layer.upper:g}"
+        row["slopes"] = [layer.lower, layer.upper]
     row.update({"c": c, "weight_std": weight_std(c, args.fan_in), "c_s2": layer.fractional_scale(2.0)})
     if args.format == "json":
-        sys.stdout.write(dumps(row, indent=2) + "\n")
+        output.write(sys.stdout, "init", row)
     else:
-        sys.stdout.write(render([row], "table") + "\n")
+        sys.stdout.write(render([{**row, "slopes": ",".join(f"{v:g}" for v in row["slopes"])} if "slopes" in row
+                                 else row], "table") + "\n")
     return 0
 
 
@@ -184,10 +184,15 @@ def _run_network(args) -> int:
     net = hidden_network(arch, args)
     result = init_network(net, args.scheme, s=args.s)
     rows = result.rows()
-    if args.format == "json":
-        answer = {"scheme": args.scheme, "widths": list(arch.widths), "activation": args.activation,
-                  "layers": rows}
-        sys.stdout.write(dumps(answer, indent=2) + "\n")
+    if args.format == "json":  # the architecture without c: the scales are what init computes
+        described = {"description": f"widths {'-'.join(map(str, arch.widths))}, "
+                                    + (f"K={','.join(map(str, arch.ranks[:1] if len(set(arch.ranks)) == 1 else arch.ranks))}"
+                                       if args.activation == "maxout"
+                                       else args.activation),
+                     "widths": list(arch.widths), "activation": args.activation}
+        if args.activation == "maxout":
+            described["ranks"] = list(arch.ranks)
+        output.write(sys.stdout, "init", {"scheme": args.scheme, "layers": rows}, described)
     else:
         sys.stdout.write(render(rows, "table") + "\n")
     return 0

@@ -112,7 +112,7 @@ def _data(args):
 
 def run(args) -> int:
     from ..landscape import transition
-    from ..report.json import dumps
+    from ..report import output
 
     if args.plot is not None:
         from ..report.plots import check_plot_path
@@ -125,7 +125,7 @@ def run(args) -> int:
     if args.plot is not None:
         _plot(result, args.plot)
     if args.format == "json":
-        sys.stdout.write(dumps({"data": source, **result}, indent=2) + "\n")
+        output.write(sys.stdout, "landscape rank", {"data": source, **result})
         return 0
     _table(result, source)
     return 0
@@ -167,13 +167,14 @@ def _table(result, source):
 
 
 def _plot(result, path):
+    import matplotlib.ticker
     import numpy as np
 
-    from ..report.plots import _save
+    from ..report.plots import _save, legend_outside
     from ..reproduce._common import pyplot
 
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = plt.subplots(figsize=(7.2, 4.2), layout="constrained")
     rows = result["widths"]
     N = result["points"]
     if len(rows) == 1:
@@ -181,7 +182,8 @@ def _plot(result, path):
         ranks = np.arange(N + 1)
         step = 0.8 / max(1, len(result["modes"]))
         for i, mode in enumerate(result["modes"]):
-            ax.bar(ranks + i * step, row[mode]["rank_counts"], width=step, label=mode)
+            ax.bar(ranks + (i - (len(result["modes"]) - 1) / 2) * step, row[mode]["rank_counts"], width=step,
+                   label=mode)  # the bars of each rank centred on its tick
         ax.set_xlabel("rank of the Jacobian")
         ax.set_ylabel("samples")
         ax.set_title(f"{_describe(result)}, N = {N}, d = {result['dim']}, m = {row['width']}", fontsize=9)
@@ -200,6 +202,7 @@ def _plot(result, path):
         ax.set_ylabel("fraction with Jacobian rank N")
         ax.set_ylim(-0.03, 1.03)
         ax.set_title(f"{_describe(result)}, N = {N}, d = {result['dim']} (bands: 95%)", fontsize=9)
-    ax.legend(fontsize=8)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # ranks and widths are integers
+    legend_outside(ax)
     _save(fig, path)
     plt.close(fig)

@@ -5,15 +5,12 @@ from __future__ import annotations
 import math
 import sys
 
-import numpy as np
-
 from .._validate import MaxboundsValueError
 from ..regions import Network
 from ..regions.bounds_link import bounds_for_count
 from ..regions.network import finite_box
 from ..regions.summary import METHODS, count_regions
-from ..report import render
-from ..report.json import dumps
+from ..report import output, render
 from ..report.plots import check_plot_path
 from ._parse import add_digits_option, nonnegative_int, positive_int
 from ._progress import progress_bar
@@ -132,15 +129,8 @@ def run(args) -> int:
     if args.plot is not None:
         _plot(model, args, box, plane, line, result)
     if args.format == "json":
-        out = {key: _json(value) for key, value in result.items() if key != "last"}
-        if result["networks"] == 1:  # one network: counts are integers, there is no standard error
-            out["regions"] = int(result["regions"])
-            out["pieces"] = None if math.isnan(result["pieces"]) else int(result["pieces"])
-        out["model"] = _describe(model, args)
-        out["seed"] = args.seed if args.weights is None else None
-        out["box"] = box
-        out["bounds"] = bounds
-        sys.stdout.write(dumps(out, indent=2) + "\n")
+        output.write(sys.stdout, "regions count", _json_payload(result, args, box, bounds),
+                     _architecture(model, args))
         return 0
     rows = [_row("regions" if args.method != "line" else "regions crossed", result["regions"], result["regions_se"],
                  bounds.get("regions")),
@@ -171,12 +161,32 @@ def _row(name, value, se, bound):
             "upper bound": "-" if bound is None else bound}
 
 
-def _json(value):
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def _json_payload(result: dict, args, box, bounds) -> dict:
+    """``regions count --format json`` without its envelope: the counts as estimates ``{mean, stderr, n}``.
+
+    With one network a count is exact: an integer mean and a ``null``
+    standard error.  ``pieces`` is ``null`` when no pieces were counted
+    (the line method counts no decision-boundary pieces of a single output).
+    """
+    n = int(result["networks"])
+
+    def count(key):
+        value = float(result[key])
+        if math.isnan(value):
+            return None
+        mean = int(value) if n == 1 else value
+        return output.estimate_json(mean, None if n == 1 else float(result[key + "_se"]), n)
+
+    return {"method": args.method, "networks": n, "seed": args.seed if args.weights is None else None,
+            "box": list(box), "regions": count("regions"), "pieces": count("pieces"),
+            "measure": float(result["measure"]), "density": float(result["density"]), "bounds": bounds}
+
+
+def _architecture(model, args) -> dict:
+    if isinstance(model, Network):
+        return output.architecture_json(model, description=_describe(model, args), source=str(args.weights))
+    return output.architecture_json(model, description=_describe(model, args),
+                                    activation="relu" if args.relu else "maxout")
 
 
 def _describe(model, args):
@@ -192,12 +202,16 @@ def _plot(model, args, box, plane, line, result):
     from ..report.regions_plot import plot_line, plot_partition
 
     last = result["last"]
+    heading = _describe(model, args) + ("" if isinstance(model, Network) else
+                                        f"; network {args.networks - 1} of seed {args.seed}")
     net = model if isinstance(model, Network) else Network.random(model, args.seed, args.networks - 1,
                                                                   relu=args.relu)
     if args.method == "line":
-        plot_line(last if last is not None else line_regions(net, *_segment(net.n_in, box, line)), args.plot)
+        plot_line(last if last is not None else line_regions(net, *_segment(net.n_in, box, line)), args.plot,
+                  architecture=heading)
     elif args.method == "grid":
         grid = last if last is not None else grid_count(net, box, plane, args.resolution)
-        plot_partition(plane_partition(net, box, plane), args.plot, grid=grid)
+        plot_partition(plane_partition(net, box, plane), args.plot, grid=grid, architecture=heading)
     else:
-        plot_partition(last if last is not None else plane_partition(net, box, plane), args.plot)
+        plot_partition(last if last is not None else plane_partition(net, box, plane), args.plot,
+                       architecture=heading)

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from ..report import render
-from ..report.json import dumps
+from ..report import output, render
 from ..reproduce import FIGURES, figure, reproduce
 from ..reproduce.registry import TORCH_HINT, available, check_out_dir
 from ._parse import nonnegative_int
@@ -49,7 +48,7 @@ def _list(args) -> int:
     rows = [{"figure": f.name, "paper": f.paper, "needs": "torch" if f.torch else "", "description": f.description}
             for f in FIGURES.values()]
     if args.format == "json":
-        sys.stdout.write(dumps(rows, indent=2) + "\n")
+        output.write(sys.stdout, "reproduce", {"figures": rows})
     else:
         sys.stdout.write(render(rows, "table") + "\n")
     return 0
@@ -89,7 +88,7 @@ def _run(args) -> int:
                     sys.stdout.write("\n" + handle.read())
             sys.stdout.flush()
     if args.format == "json":
-        sys.stdout.write(dumps(results, indent=2) + "\n")
+        output.write(sys.stdout, "reproduce", {"results": results})
     elif len(results) > 1:
         total = sum(r["seconds"] for r in results)
         sys.stdout.write(f"reproduce: {len(results)} figures in {total:.1f} s\n")

@@ -15,8 +15,7 @@ import os
 import sys
 
 from .._validate import MaxboundsValueError
-from ..report import render
-from ..report.json import dumps
+from ..report import output, render
 from ._parse import add_digits_option, nonnegative_int, positive_int
 
 #: Command-line option of each Python argument name of this command, for error messages.
@@ -119,8 +118,9 @@ def _show(args) -> int:
     failed = show.failures(db_rows)
     fmt = args.format or "table"
     if fmt == "json":
-        sys.stdout.write(dumps({"name": meta.get("name"), "counts": counts, "rows": rows, "failed": failed},
-                                    indent=2) + "\n")
+        output.write(sys.stdout, "sweep show", {"name": meta.get("name"), "counts": counts,
+                                                "rows": [_json_row(r) for r in rows],
+                                                "failed": [_json_row(r) for r in failed]})
     elif fmt == "csv":
         sys.stdout.write(render(_blank(rows, ""), "csv", digits=args.digits) + "\n")
     else:
@@ -135,6 +135,21 @@ def _show(args) -> int:
     if args.plot is not None:
         show.plot_summary(show.summary_rows(db_rows), args.plot, title=meta.get("name") or os.path.basename(path))
     return 0
+
+
+def _json_row(row: dict) -> dict:
+    """A row of ``sweep show --format json``: the task's architecture as an object, its estimate as ``{mean, stderr, n}``."""
+    from ..architecture import Architecture
+
+    arch = Architecture(tuple(int(n) for n in row["widths"].split("-")), row["K"], row["c"], row["c_out"],
+                        row["bias_var"])
+    out = {"task": row["task"], "estimator": row["estimator"], "architecture": output.architecture_json(arch),
+           "method": row["method"], "samples": row["samples"], "seed": row["seed"]}
+    if "error" in row:
+        return {**out, "error": row["error"]}
+    return {**out, "statistic": row["statistic"], "estimate": output.estimate_json(row["estimate"], row["stderr"],
+                                                                                   row["n"]),
+            "lower": row["lower"], "upper": row["upper"], "z": row["z"], "verdict": row["verdict"]}
 
 
 def _blank(rows, blank):

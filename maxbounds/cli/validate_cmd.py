@@ -9,8 +9,7 @@ import time
 import numpy as np
 
 from .._validate import MaxboundsValueError
-from ..report import render
-from ..report.json import dumps
+from ..report import output, render
 from ..report.plots import check_plot_path
 from ..validation import run_suite, single, suite_names
 from ..validation.checks import VALIDATION_POWER
@@ -155,7 +154,8 @@ def _run_single(args) -> int:
                             curve=args.curve, advance=advance)
     ok = single.passed(result)
     if args.format == "json":
-        sys.stdout.write(dumps({**result, "passed": ok}, indent=2) + "\n")
+        payload = {k: v for k, v in result.items() if k != "architecture"}
+        output.write(sys.stdout, "validate", {**payload, "passed": ok}, arch)
     else:
         sys.stdout.write(f"validate {args.quantity}: {arch.describe()}; {method}, "
                          f"{args.samples} samples, seed {args.seed}\n")
@@ -190,24 +190,36 @@ def _run_sweep(args, arch, x, u) -> int:
             if advance:
                 advance()
             r = result[_SWEEPABLE[args.quantity]]
-            rows.append({key: value, "estimate": r["estimate"]["mean"], "stderr": r["estimate"]["stderr"],
+            where = {"depth": value} if key == "depth" else {
+                "c": a.c[0], "c_rule": a.c_spec[0] if isinstance(a.c_spec[0], str) else None}
+            est = r["estimate"]
+            rows.append({**where, "estimate": output.estimate_json(est["mean"], est["stderr"], est["n"]),
                          "lower": r["bounds"]["lower"], "upper": r["bounds"]["upper"], "z": r["z"],
                          "verdict": r["verdict"]})
     ok = all(row["verdict"] in ("inside", "agrees") for row in rows)
     if args.format == "json":
-        sys.stdout.write(dumps({"quantity": args.quantity, "sweep": args.sweep, "method": method,
-                                     "samples": args.samples, "seed": args.seed, "rows": rows, "passed": ok},
-                                    indent=2) + "\n")
+        output.write(sys.stdout, "validate", {"quantity": args.quantity, "sweep": args.sweep, "method": method,
+                                              "samples": args.samples, "seed": args.seed, "rows": rows,
+                                              "passed": ok}, arch)
     else:
         sys.stdout.write(f"validate {args.quantity} over {args.sweep}: {arch.describe()}; {method}, "
                          f"{args.samples} samples per point, seed {args.seed}\n")
-        sys.stdout.write(render([{**r, "z": f"{r['z']:.2f}"} for r in rows], "table") + "\n")
+        sys.stdout.write(render([_sweep_row(r) for r in rows], "table") + "\n")
         sys.stdout.write(f"validate {args.quantity}: {'passed' if ok else 'FAILED'}\n")
     if args.plot is not None:
         from ..report.plots import plot_sweep
 
-        plot_sweep(rows, key, args.quantity, arch.describe(), args.plot)
+        flat = [{**{k: v for k, v in r.items() if k != "estimate"}, "estimate": r["estimate"]["mean"],
+                 "stderr": r["estimate"]["stderr"]} for r in rows]
+        plot_sweep(flat, key, args.quantity, arch.describe(), args.plot)
     return 0 if ok else 1
+
+
+def _sweep_row(row: dict) -> dict:
+    """A table row of a validate sweep: the estimate beside its standard error, c by its rule where named."""
+    out = {"depth": row["depth"]} if "depth" in row else {"c": row["c_rule"] or f"{row['c']:.6g}"}
+    return {**out, "estimate": row["estimate"]["mean"], "stderr": row["estimate"]["stderr"],
+            "lower": row["lower"], "upper": row["upper"], "z": f"{row['z']:.2f}", "verdict": row["verdict"]}
 
 
 def _out_of_range(result, path=""):
@@ -306,17 +318,19 @@ def _run_lognorm(args) -> int:
     result = validate_lognorm(net, x, samples, args.seed, layers, s=args.s)
     ok = result["passed"]
     if args.format == "json":
-        sys.stdout.write(dumps(result, indent=2) + "\n")
+        payload = {"quantity": "lognorm", **{k: v for k, v in result.items() if k != "network"}}
+        output.write(sys.stdout, "validate", payload, output.architecture_json(
+            net, description=result["network"], activation=args.activation or "maxout"))
         return 0 if ok else 1
     sys.stdout.write(f"validate lognorm: {result['network']}; {result['method']} networks, {samples} samples, "
                      f"seed {args.seed}\n")
     rows = []
     for r in result["rows"]:
         row = {"layer": r["layer"], "nonzero": r["nonzero"], "P(x=0)": r["p_zero"]["exact"],
-               "P(x=0) sim": r["p_zero"]["estimate"], "z": f"{r['p_zero']['z']:.2f}"}
+               "P(x=0) sim": r["p_zero"]["estimate"]["mean"], "z": f"{r['p_zero']['z']:.2f}"}
         for key in ("mean", "variance"):
             if key in r:
-                row.update({key: r[key]["exact"], f"{key} sim": r[key]["estimate"], f"z {key}": f"{r[key]['z']:.2f}"})
+                row.update({key: r[key]["exact"], f"{key} sim": r[key]["estimate"]["mean"], f"z {key}": f"{r[key]['z']:.2f}"})
         if "ks_gaussian" in r:
             row["KS gauss"] = f"{r['ks_gaussian']:.4f}"
         if "ks_exact" in r:
@@ -328,7 +342,7 @@ def _run_lognorm(args) -> int:
         f = result["fractional"]
         p = f["per_layer_ratio"]
         sys.stdout.write(f"E||x_l||^s, s={f['s']:g}: per-layer ratio over {p['pairs']} (network, layer) pairs "
-                         f"{p['estimate']:.6g} (exact 1, z {p['z']:.2f}); direct checks at layers 1-"
+                         f"{p['estimate']['mean']:.6g} (exact 1, z {p['z']:.2f}); direct checks at layers 1-"
                          f"{f['deepest_direct_layer']} (where Var||x_l||^s/(E||x_l||^s)^2 <= 2): "
                          f"{'all pass' if all(d['passed'] for d in f['direct']) else 'FAIL'}\n")
     sys.stdout.write(f"validate lognorm: {'passed' if ok else 'FAILED'} (z-tests at 4.5 standard errors, "
@@ -379,15 +393,15 @@ def run(args) -> int:
     if args.format == "json":
         payload = {
             "suites": names,
-            "checks": [c.as_dict() for c in results],
-            "passed": len(results) - len(failed),
-            "failed": len(failed),
-            "validation": sum(c.role == "validation" for c in results),
-            "consistency": sum(c.role == "consistency" for c in results),
+            "passed": not failed,
+            "counts": {"checks": len(results), "passes": len(results) - len(failed), "failures": len(failed),
+                       "validation": sum(c.role == "validation" for c in results),
+                       "consistency": sum(c.role == "consistency" for c in results)},
             "median_detectable": _median([c.power for c in results if c.role == "validation"]),
             "seconds": seconds,
+            "checks": [c.as_dict() for c in results],
         }
-        sys.stdout.write(dumps(payload, indent=2) + "\n")
+        output.write(sys.stdout, "validate", payload)
     else:
         for role, title in (("validation", "Validation checks"),
                             ("consistency", "Consistency checks (cannot detect a 10% error; not counted as validation)")):

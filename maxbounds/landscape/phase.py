@@ -85,7 +85,7 @@ class Proportion:
         return (0.0 if self.count == 0 else max(0.0, centre - half), 1.0 if self.count == n else min(1.0, centre + half))
 
     def as_dict(self) -> dict:
-        return {"fraction": self.fraction, "stderr": self.stderr, "count": self.count, "n": self.n,
+        return {"mean": self.fraction, "stderr": self.stderr, "n": self.n, "count": self.count,
                 "interval": list(self.interval)}
 
     def __str__(self) -> str:

@@ -348,6 +348,7 @@ class RegionBounds:
     pieces: DensityBound
     breakpoints: DensityBound
     c_grad_stderr: float | None = None
+    c_grad_networks: int | None = None
 
     def as_dict(self, box=None) -> dict:
         """A JSON-ready summary; with ``box = (lo, hi)`` also the counts in that cube (``None`` on overflow)."""
@@ -355,8 +356,11 @@ class RegionBounds:
             "architecture": self.architecture, "n_in": self.n_in, "N_hidden_units": self.N, "K_max": self.K,
             "c_bias": {"hidden": self.c_bias, "with_output": self.c_bias_boundary},
             "c_grad": {"method": self.c_grad_method, "order": self.order, "hidden": self.c_grad,
-                       "with_output": self.c_grad_boundary, "stderr": self.c_grad_stderr},
+                       "with_output": self.c_grad_boundary},
         }
+        if self.c_grad_stderr is not None:  # simulated: the hidden value is an estimate over c_grad_networks
+            out["c_grad"]["estimate"] = {"mean": self.c_grad, "stderr": self.c_grad_stderr,
+                                         "n": self.c_grad_networks}
         for key, bound in (("regions", self.regions), ("pieces", self.pieces),
                            ("breakpoints_per_length", self.breakpoints)):
             entry = {"per_unit_volume": _maybe(lambda b=bound: b.density),
@@ -468,7 +472,7 @@ def region_bounds(arch: Architecture, *, c_grad="analytic", order=None, points=N
     pieces = DensityBound("decision-boundary pieces", log_pieces_density(cg_out, cb_out, K, N, n0), n0,
                           1 / (2 * cg_out * cb_out))
     return RegionBounds(arch.describe(), n0, N, K, t, method, cg, cg_out, cb, cb_out, regions, pieces,
-                        breakpoints, stderr)
+                        breakpoints, stderr, networks if stderr is not None else None)
 
 
 def default_points(n0, box=(-1.0, 1.0), *, seed: int = 0, per_axis=None) -> np.ndarray:

@@ -40,7 +40,7 @@ def clean(values):
 
 
 def summary(values, axis: int = 0) -> dict:
-    r"""Mean, its standard error :math:`s/\sqrt{n}` (``ddof = 1``), and the quartiles along ``axis``.
+    r"""Mean, its standard error :math:`s/\sqrt{n}` (``ddof = 1``), the quartiles and ``n`` (also ``samples``) along ``axis``.
 
     Raises :class:`MaxboundsValueError` if a value is not finite: an estimate
     must never silently carry an overflow.
@@ -59,6 +59,7 @@ def summary(values, axis: int = 0) -> dict:
         "median": clean(q50),
         "q75": clean(q75),
         "samples": int(n),
+        "n": int(n),
     }
 
 

@@ -87,28 +87,37 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
             "chain": chain_stats, "exact_mean": _common.clean(exact)}
 
 
-def plot(data: dict, path) -> None:
-    """Means with interquartile bands (explicit, chain) and the exact mean; right: z-scores against the formula."""
+def figure(data: dict):
+    """The figure of :func:`plot` (a matplotlib Figure; the caller closes it)."""
+    from ..report.plots import legend_below
+
     plt = _common.pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [2, 1]})
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [2, 1]}, layout="constrained")
     layers = np.array(data["layers"], dtype=float)
-    _common.band(axes[0], layers, data["explicit"], "C0", "explicit networks (mean, IQR)")
-    _common.band(axes[0], layers, data["chain"], "C1", "exact law, Gram chain (mean, IQR)")
+    _common.band(axes[0], layers, data["explicit"], "C0", "explicit networks (mean, IQR)", alpha=0.25)
+    _common.band(axes[0], layers, data["chain"], "C1", "exact law, Gram chain (mean, IQR)", alpha=0.18)
     exact = np.array(data["exact_mean"], dtype=float)
     axes[0].plot(layers, exact, "k--", lw=1.2, label="exact mean formula")
     axes[0].set_xlabel("layer l")
     axes[0].set_ylabel(r"$\|x_l\|^2 / n_l$")
-    axes[0].legend(fontsize=8)
+    legend_below(axes[0], ncol=3, fontsize=8)
     for key, color in (("explicit", "C0"), ("chain", "C1")):
         mean = np.array(data[key]["mean"][1:], dtype=float)
         se = np.array(data[key]["stderr"][1:], dtype=float)
         axes[1].plot(layers[1:], (mean - exact[1:]) / se, "o", ms=3, color=color, label=key)
-    axes[1].axhspan(-4.5, 4.5, color="0.9")
+    axes[1].axhspan(-4.5, 4.5, color="0.9", label="within 4.5 standard errors")
     axes[1].set_xlabel("layer l")
     axes[1].set_ylabel("(estimate - exact) / standard error")
-    axes[1].legend(fontsize=8)
+    legend_below(axes[1], ncol=2, fontsize=8)
     s = data["settings"]
     fig.suptitle(f"width {s['widths']}, K={s['K']}, c={s['c']}, beta=c/n, {s['networks']} networks", fontsize=10)
+    return fig
+
+
+def plot(data: dict, path) -> None:
+    """Means with interquartile bands (explicit, chain) and the exact mean; right: z-scores against the formula."""
+    plt = _common.pyplot()
+    fig = figure(data)
     fig.savefig(path, dpi=80, bbox_inches="tight")
     plt.close(fig)
 

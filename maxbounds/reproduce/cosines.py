@@ -109,33 +109,51 @@ def compute(variant: str = "layer", quick: bool = True, seed: int = 0, progress=
             rho1 = float(layer_correlation(arch, 1, float(x @ x), 1.0, float(x @ u)))
             curves.append({"K": K, "c": c, **stats, "wide_limit": wide_limit(rho1, float(x @ x), c, K, depth)})
             advance()
-        out.append({"label": label, "width": width, "c": c_given, "input": _common.clean(x),
+        scale = {"c_rule": "1/M"} if c_given is None else {"c": c_given, "c_rule": None}
+        out.append({"label": label, "width": width, **scale, "input": _common.clean(x),
                     "direction": _common.clean(u), "curves": curves})
     settings = {
         "variant": variant, "layers": depth, "ranks": list(RANKS), "networks": sizes["networks"], "size": lvl,
         "bias variance": "c/n_{l-1} (the paper's augmented vectors)", "method": "exact Gram chain (docs/exact_laws.md)",
-        "input": "standard Gaussian vector of R^n; u a random unit vector", "c": "None in a panel means 1/M(K)",
+        "input": "standard Gaussian vector of R^n; u a random unit vector",
+        "scale": "per panel: c, or c_rule 1/M (c = 1/M(K) of each curve's K)",
         "wide_limit": "deterministic n -> infinity recursion (module docstring), from the exact rho_1",
     }
     return {"settings": settings, "layers": list(range(1, depth + 1)), "panels": out}
 
 
-def plot(data: dict, path) -> None:
-    """One panel per ``c`` or width: mean |cos gamma_l| per rank, interquartile band, wide-width curve dashed."""
+def figure(data: dict):
+    """The figure of :func:`plot` (a matplotlib Figure; the caller closes it)."""
+    from ..report.plots import legend_outside
+
     plt = _common.pyplot()
     panels = data["panels"]
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.6), sharey=True)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 1.2, 3.8), sharey=True, squeeze=False,
+                             layout="constrained")
+    axes = axes[0]
     layers = np.array(data["layers"], dtype=float)
-    for ax, panel in zip(np.atleast_1d(axes), panels):
+    for ax, panel in zip(axes, panels):
         for i, curve in enumerate(panel["curves"]):
             _common.band(ax, layers, curve, f"C{i}", f"K = {curve['K']}")
             ax.plot(layers, curve["wide_limit"], color=f"C{i}", ls="--", lw=1)
         ax.set_title(panel["label"], fontsize=9)
         ax.set_xlabel("layer l")
         ax.set_ylim(0, 1.02)
-    np.atleast_1d(axes)[0].set_ylabel(r"$|\cos\gamma_l|$")
-    np.atleast_1d(axes)[0].legend(fontsize=7, loc="lower right")
-    fig.suptitle("mean |cos gamma| (line), interquartile range (band), wide-width limit (dashed)", fontsize=10)
+    axes[0].set_ylabel(r"$|\cos\gamma_l|$")
+    handles, labels = axes[0].get_legend_handles_labels()
+    handles.append(plt.Line2D([], [], color="0.3", ls="--", lw=1))
+    labels.append("wide-width limit")
+    legend_outside(axes[-1], handles=handles, labels=labels, fontsize=8)
+    s = data["settings"]
+    fig.suptitle(f"mean |cos gamma_l| (line), interquartile range (band), wide-width limit (dashed); "
+                 f"depth {s['layers']}, bias variance c/n_(l-1), {s['networks']} networks", fontsize=10)
+    return fig
+
+
+def plot(data: dict, path) -> None:
+    """One panel per ``c`` or width: mean |cos gamma_l| per rank, interquartile band, wide-width curve dashed."""
+    plt = _common.pyplot()
+    fig = figure(data)
     fig.savefig(path, dpi=80, bbox_inches="tight")
     plt.close(fig)
 

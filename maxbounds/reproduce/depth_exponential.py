@@ -270,13 +270,14 @@ def tables(data: dict) -> dict:
 # ---------------------------------------------------------------------------
 # figure
 # ---------------------------------------------------------------------------
-def plot(data: dict, path) -> None:
-    """Four panels of maximum error against depth (one per target; mean over seeds with a min-max band) with
-    the sawtooth reference, one of the piece counts, one of the RMS errors."""
+def figure(data: dict):
+    """The figure of :func:`plot` (a matplotlib Figure; the caller closes it)."""
+    from ..report.plots import interval_bars, legend_below
+
     plt = _common.pyplot()
     depths = np.array(data["settings"]["depths"])
     targets = list(data["settings"]["targets"])
-    fig, axes = plt.subplots(2, 3, figsize=(14, 8))
+    fig, axes = plt.subplots(2, 3, figsize=(14, 9.5), layout="constrained")
     styles = {"derived-phase1": ("tab:blue", "--", "o"), "derived": ("tab:blue", "-", "o"),
               "he": ("tab:red", "-", "s")}
     ref = np.array([r["sup_error"] for r in data["reference"]])
@@ -297,7 +298,7 @@ def plot(data: dict, path) -> None:
         ax.set_title(data["settings"]["targets"][target], fontsize=9)
         ax.set_xlabel("depth d")
         ax.set_ylabel("max error on [0, 1] (mean, min-max band)")
-        ax.legend(fontsize=6)
+        ax.set_xticks(depths)
     ax = axes.flat[4]
     ax.plot(depths, 2.0 ** depths, color="black", lw=1, label=r"$2^d$ (every admissible parameter)")
     colors = plt.get_cmap("tab10")
@@ -308,14 +309,15 @@ def plot(data: dict, path) -> None:
                     label=f"{target}, {'derived end' if method == 'derived' else 'He end'}")
     for beta in sorted({r["bias_var"] for r in data["contrast"]}):
         cells = [r for r in data["contrast"] if r["bias_var"] == beta]
-        ax.errorbar([r["depth"] for r in cells], [r["activation_mean"] for r in cells],
-                    yerr=[r["activation_stderr"] for r in cells], color="grey", ls="--", lw=0.8,
-                    label=f"He init, beta={beta:g} (simulated)")
+        interval_bars(ax, [r["depth"] for r in cells], [r["activation_mean"] for r in cells],
+                      half=[r["activation_stderr"] for r in cells], log=True, fmt="--", color="grey", lw=0.8,
+                      capsize=2, label=f"He init, beta={beta:g} (simulated, +-1 s.e.)")
     ax.set_yscale("log", base=2)
     ax.set_xlabel("depth d")
     ax.set_ylabel("linear pieces on [0, 1]")
     ax.set_title("exact piece counts", fontsize=9)
-    ax.legend(fontsize=5, ncol=2)
+    ax.set_xticks(depths)
+    legend_below(ax, ncol=2, fontsize=6.5)
     ax = axes.flat[5]
     for i, target in enumerate(targets):
         for method, ls in (("derived", "-"), ("he", ":")):
@@ -327,9 +329,20 @@ def plot(data: dict, path) -> None:
     ax.set_xlabel("depth d")
     ax.set_ylabel("RMS error on [0, 1]")
     ax.set_title("RMS error (mean over seeds)", fontsize=9)
-    ax.legend(fontsize=5, ncol=2)
-    fig.suptitle(f"Depth-exponential ReLU networks (width {data['settings']['width']}): derived-parameter "
+    ax.set_xticks(depths)
+    legend_below(ax, ncol=2, fontsize=6.5)
+    fig.suptitle(f"Depth-exponential ReLU networks (width {data['settings']['width']}, depth d): derived-parameter "
                  f"training against He initialisation ({data['settings']['level']})", fontsize=10)
-    fig.tight_layout()
+    handles, labels = axes.flat[3].get_legend_handles_labels()  # one legend for the four max-error panels
+    legend_below(axes.flat[3], ncol=2, fontsize=7, handles=handles, labels=labels,
+                 title="the four max-error panels", title_fontsize=7)
+    return fig
+
+
+def plot(data: dict, path) -> None:
+    """Four panels of maximum error against depth (one per target; mean over seeds with a min-max band) with
+    the sawtooth reference, one of the piece counts, one of the RMS errors."""
+    plt = _common.pyplot()
+    fig = figure(data)
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -36,9 +36,9 @@ import math
 
 import numpy as np
 
+from .. import reference
 from ..architecture import Architecture
 from ..constants import constant
-from .. import reference
 from ..laws.gradients import gradient_bounds
 from ..layers.draw import draw_many
 from ..simulate import gradient_samples
@@ -118,7 +118,7 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
     advance = _common.tracker(progress, len(cs) * len(sizes["depths"]))
     curves = []
     for label, c in cs:
-        curve = {"c": c, "label": label, "mean": [], "stderr": [], "q25": [], "median": [], "q75": [],
+        curve = {"c": c, "label": label, "mean": [], "stderr": [], "n": [], "q25": [], "median": [], "q75": [],
                  "lower": [], "upper": []}
         for depth in sizes["depths"]:
             arch = _fc_arch(depth, c)
@@ -132,6 +132,7 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
             lo, hi = _pooled_bounds(arch, x)
             curve["mean"].append(stats["mean"])
             curve["stderr"].append(stats["stderr"])
+            curve["n"].append(stats["n"])
             for key in ("q25", "median", "q75"):
                 curve[key].append(quart[key])
             curve["lower"].append(n0 * math.exp(lo))
@@ -163,7 +164,7 @@ def compute_conv(quick: bool = True, seed: int = 0, progress=None, *, size: str 
     advance = _common.tracker(progress, len(cs) * len(sizes["depths"]) * batches)
     curves = []
     for label, c in cs:
-        curve = {"c": c, "label": label, "mean": [], "stderr": [], "q25": [], "median": [], "q75": []}
+        curve = {"c": c, "label": label, "mean": [], "stderr": [], "n": [], "q25": [], "median": [], "q75": []}
         for depth in sizes["depths"]:
             arch = _conv_arch(depth, c, side)
             means, pooled = [], []
@@ -177,6 +178,7 @@ def compute_conv(quick: bool = True, seed: int = 0, progress=None, *, size: str 
             quart = _quartiles(n0 * np.concatenate(pooled))
             curve["mean"].append(stats["mean"])
             curve["stderr"].append(stats["stderr"])
+            curve["n"].append(stats["n"])
             for key in ("q25", "median", "q75"):
                 curve[key].append(quart[key])
         curves.append(curve)
@@ -193,31 +195,54 @@ def compute_conv(quick: bool = True, seed: int = 0, progress=None, *, size: str 
     return {"settings": settings, "depths": list(sizes["depths"]), "curves": curves}
 
 
-def plot(data: dict, path) -> None:
-    """Left: median and interquartile band (the paper's view); right: means with 95% intervals and the bounds."""
+def figure(data: dict):
+    """The figure of :func:`plot` (a matplotlib Figure; the caller closes it)."""
+    from ..report.plots import interval_bars
+
     plt = _common.pyplot()
     has_bounds = "lower" in data["curves"][0]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), sharey=True, layout="constrained")
     depths = np.array(data["depths"], dtype=float)
     for i, curve in enumerate(data["curves"]):
         color = f"C{i}"
         _common.band(axes[0], depths, curve, color, f"c = {curve['label']} ({curve['c']:.3g})", line="median")
         mean = np.array(curve["mean"], dtype=float)
         half = 1.96 * np.array(curve["stderr"], dtype=float)
-        axes[1].errorbar(depths, mean, yerr=half, fmt="o-", color=color, ms=3, lw=1, capsize=2)
+        interval_bars(axes[1], depths, mean, half=half, log=True, fmt="o-", color=color, ms=3, lw=1, capsize=2)
         if has_bounds:
             axes[1].fill_between(depths, curve["lower"], curve["upper"], color=color, alpha=0.15, lw=0)
     for ax in axes:
         ax.set_yscale("log")
         ax.axhline(1.0, color="black", lw=1)
         ax.set_xlabel("depth (maxout layers)")
+        ax.set_xticks(depths)
     axes[0].set_ylabel(r"$n_0\,(\partial N/\partial W)^2$")
     axes[0].set_title("median and interquartile range of the entries", fontsize=9)
     axes[1].set_title("mean, 95% interval" + (" and bounds (bands)" if has_bounds else "; no bounds for conv"),
                       fontsize=9)
-    axes[0].legend(fontsize=7, loc="best")
+    handles, labels = axes[0].get_legend_handles_labels()
+    extra, extra_labels = axes[1].get_legend_handles_labels()  # the caret of an interval reaching 0, if any
+    axes[1].legend(handles + extra, labels + extra_labels, title="weight scale", fontsize=7, title_fontsize=8,
+                   loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
     s = data["settings"]
-    fig.suptitle(f"{s['variant']}: K={s['K']}, n_0={s['n_0']}, zero biases", fontsize=10)
+    if s["variant"] == "convolutional":
+        image = "x".join(map(str, s["image"]))
+        arch = f"{s['channels']} channels, {s['kernel']}x{s['kernel']} kernels, {image} input"
+    else:
+        arch = f"width {s['width']}"
+    fig.suptitle(f"{s['variant']}: {arch}, K={s['K']}, n_0={s['n_0']}, c_L={s['c_out']:g}, zero biases "
+                 f"(c per curve)", fontsize=10)
+    return fig
+
+
+def plot(data: dict, path) -> None:
+    """Left: median and interquartile band (the paper's view); right: means with 95% intervals and the bounds.
+
+    On the log axis an interval whose lower end is <= 0 is drawn as its upper half with a caret below the
+    point (:func:`maxbounds.report.plots.interval_bars`), not down to the bottom of the axis.
+    """
+    plt = _common.pyplot()
+    fig = figure(data)
     fig.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(fig)
 

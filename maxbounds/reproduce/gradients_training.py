@@ -108,7 +108,7 @@ def init_bounds(arch, inputs) -> dict:
 
 def _stats_row(rows) -> dict:
     """The weight statistics of :func:`gradient_statistics` rows as lists over the layers."""
-    return {key: [row["weight"][key] for row in rows] for key in _KEYS}
+    return {key: [row["weight"][key] for row in rows] for key in _KEYS + ("n",)}
 
 
 def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | None = None) -> dict:
@@ -153,8 +153,8 @@ def _compute(lvl: str, seed: int, progress) -> dict:
         labels = recorded.pop("labels")
         finite = all(np.all(np.isfinite(recorded[e][key])) for e in epochs for key in _KEYS if key != "stderr")
         per_seed.append({"seed": s, "diverged": not finite,
-                         "epochs": {str(e): {key: _common.clean(recorded[e][key]) for key in _KEYS}
-                                    for e in epochs},
+                         "epochs": {str(e): {**{key: _common.clean(recorded[e][key]) for key in _KEYS},
+                                             "n": [int(n) for n in recorded[e]["n"]]} for e in epochs},
                          "accuracy": {"train": _common.clean(history.train_acc[list(epochs)]),
                                       "test": _common.clean(history.test_acc[list(epochs)])}})
     kept = [rec for rec in per_seed if not rec["diverged"]]
@@ -192,7 +192,8 @@ def _curve(epoch, records, layers, bounds) -> dict:
     """The statistics over the seeds' ``records`` at ``epoch``, and which layers' means obey the bounds."""
     key_e = str(epoch)
     summary = _common.summary(np.array([rec["epochs"][key_e]["mean"] for rec in records]))  # (seeds, layers)
-    curve = {"epoch": int(epoch), "mean": summary["mean"], "stderr": summary["stderr"], "seeds": len(records)}
+    curve = {"epoch": int(epoch), "mean": summary["mean"], "stderr": summary["stderr"], "n": len(records),
+             "seeds": len(records)}
     for key in ("q25", "median", "q75"):
         curve[key] = _common.clean(np.mean([rec["epochs"][key_e][key] for rec in records], axis=0))
     mean, se = np.array(summary["mean"]), np.array(summary["stderr"])
@@ -210,10 +211,12 @@ def _constant_M() -> float:
     return float(constant("M", K))
 
 
-def plot(data: dict, path) -> None:
-    """Left: mean over seeds with 95% intervals per epoch and the bounds; right: medians and quartile bands."""
+def figure(data: dict):
+    """The figure of :func:`plot` (a matplotlib Figure; the caller closes it)."""
+    from ..report.plots import interval_bars, legend_outside
+
     plt = _common.pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(11.5, 4.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(12.5, 4.6), sharey=True, layout="constrained")
     layers = np.array(data["layers"], dtype=float)
     lower = np.array(data["bounds"]["lower"], dtype=float)
     upper = np.array(data["bounds"]["upper"], dtype=float)
@@ -225,9 +228,9 @@ def plot(data: dict, path) -> None:
         color = cmap(i / max(n - 1, 1))
         mean = np.array(curve["mean"], dtype=float)
         half = 1.96 * np.array(curve["stderr"], dtype=float)
-        below = np.minimum(half, 0.9 * mean)  # a log axis: an interval reaching 0 is drawn down to mean/10
-        axes[0].errorbar(layers, mean, yerr=np.stack([below, half]), fmt="o-", color=color, ms=3, lw=1.2, capsize=2,
-                         label=f"epoch {curve['epoch']}")
+        # a log axis: an interval reaching 0 is drawn as its upper half with a caret (not cut at an invented end)
+        interval_bars(axes[0], layers, mean, half=half, log=True, fmt="o-", color=color, ms=3, lw=1.2, capsize=2,
+                      label=f"epoch {curve['epoch']}")
         _common.band(axes[1], layers, curve, color, f"epoch {curve['epoch']}", line="median", marker="o")
     for ax in axes:
         ax.set_yscale("log")
@@ -236,10 +239,18 @@ def plot(data: dict, path) -> None:
     axes[0].set_ylabel(r"$n_0\,(\partial N/\partial W)^2$")
     axes[0].set_title("mean over seeds, 95% interval; grey: bounds at init", fontsize=9)
     axes[1].set_title("median and interquartile range (mean over seeds)", fontsize=9)
-    axes[0].legend(fontsize=7, loc="best")
+    handles, labels = axes[0].get_legend_handles_labels()
+    legend_outside(axes[1], handles=handles, labels=labels, fontsize=7)
     s = data["settings"]
     fig.suptitle(f"{s['dataset']}: width {s['width']}, {s['maxout layers']} maxout layers, K={s['K']}, c=1/M, "
                  f"{len(s['seeds'])} seeds, SGD lr {s['lr']}", fontsize=10)
+    return fig
+
+
+def plot(data: dict, path) -> None:
+    """Left: mean over seeds with 95% intervals per epoch and the bounds; right: medians and quartile bands."""
+    plt = _common.pyplot()
+    fig = figure(data)
     fig.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(fig)
 

@@ -75,7 +75,7 @@ def _contrast(samples, a: int, b: int) -> dict:
     d = samples[:, a] - samples[:, b]
     se = float(d.std(ddof=1) / math.sqrt(d.size))
     mean = float(d.mean())
-    return {"difference": mean, "stderr": se, "z": mean / se if se > 0 else 0.0}
+    return {"mean": mean, "stderr": se, "n": int(d.size), "z": mean / se if se > 0 else 0.0}
 
 
 def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | None = None) -> dict:
@@ -103,7 +103,7 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
             mean += stats["mean"]
             stderr += stats["stderr"]
         pair = explicit_samples_many(arch, X[[centre, aligned]], u, networks, seed, activation=activation)
-        results[activation] = {"mean": mean, "stderr": stderr, "contrast": _contrast(pair, 0, 1)}
+        results[activation] = {"mean": mean, "stderr": stderr, "n": int(networks), "contrast": _contrast(pair, 0, 1)}
         advance()
     chain_mean, chain_se = [], []
     for point in X:
@@ -111,7 +111,7 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
         chain_mean.append(float(j.mean()))
         chain_se.append(float(j.std(ddof=1) / math.sqrt(j.size)))
         advance()
-    results["maxout_chain"] = {"mean": chain_mean, "stderr": chain_se}
+    results["maxout_chain"] = {"mean": chain_mean, "stderr": chain_se, "n": int(networks)}
     settings = {
         "widths": list(arch.widths), "K": K, "weights": "N(0, 1) in hidden layers (c = n_{l-1} = 2)",
         "biases": "N(0, 1) in hidden layers", "output weights": "N(0, 1/2) (c_L = 1)",
@@ -125,8 +125,8 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
             "relu_theory": relu_mean(arch)}
 
 
-def plot(data: dict, path) -> None:
-    """Heat maps of the grid means: maxout (explicit networks), maxout (exact chain), ReLU; shared log scale."""
+def figure(data: dict):
+    """The figure of :func:`plot` (a matplotlib Figure; the caller closes it)."""
     from matplotlib.colors import LogNorm
 
     plt = _common.pyplot()
@@ -137,17 +137,28 @@ def plot(data: dict, path) -> None:
     grids = [np.array(values, dtype=float).reshape(steps, steps) for _, values in panels]
     lo = min(float(g.min()) for g in grids)
     hi = max(float(g.max()) for g in grids)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.4), sharey=True, layout="constrained")
+    fig.get_layout_engine().set(wspace=0.06)  # room between the panels' end labels (-1000 beside 1000)
     extent = [data["axis"][0], data["axis"][-1], data["axis"][0], data["axis"][-1]]
+    ticks = np.linspace(extent[0], extent[1], 5)  # ends and middle: five labels, none wider than a fifth
     for ax, (title, _), grid in zip(axes, panels, grids):
         image = ax.imshow(grid.T, origin="lower", extent=extent, norm=LogNorm(vmin=lo, vmax=hi), cmap="viridis")
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("$x_1$")
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks], fontsize=8)
+        ax.set_yticks(ticks, [f"{t:g}" for t in ticks], fontsize=8)
     axes[0].set_ylabel("$x_2$")
     fig.colorbar(image, ax=axes, shrink=0.85, label=r"$E\|J_N(x)u\|^2$")
     s = data["settings"]
     fig.suptitle(f"widths {'-'.join(map(str, s['widths']))}, K={s['K']}, unit-variance weights and biases, "
                  f"{s['networks']} networks per point", fontsize=10)
+    return fig
+
+
+def plot(data: dict, path) -> None:
+    """Heat maps of the grid means: maxout (explicit networks), maxout (exact chain), ReLU; shared log scale."""
+    plt = _common.pyplot()
+    fig = figure(data)
     fig.savefig(path, dpi=80, bbox_inches="tight")
     plt.close(fig)
 

@@ -69,27 +69,37 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
                 "monte carlo": "Phi^{-1}(U^{1/K})^2, one uniform per draw",
                 "series": "maxbounds.constants.M_asymptotic (three-term Gumbel series)"}
     return {"settings": settings, "K": ranks, "M": exact, "one_over_M": [1 / m for m in exact],
-            "monte_carlo": {"mean": mc_mean, "stderr": mc_se}, "series": series,
+            "monte_carlo": {"mean": mc_mean, "stderr": mc_se, "n": int(sizes["draws"])}, "series": series,
             "two_log_K": [2 * math.log(K) for K in ranks]}
+
+
+def figure(data: dict):
+    """The figure of :func:`plot` (a matplotlib Figure; the caller closes it)."""
+    from ..report.plots import interval_bars, legend_below
+
+    plt = _common.pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), layout="constrained")
+    K = np.array(data["K"], dtype=float)
+    axes[0].plot(K, data["M"], "k-", lw=1.5, label="M(K) (quadrature)")
+    interval_bars(axes[0], K, data["monte_carlo"]["mean"], half=1.96 * np.array(data["monte_carlo"]["stderr"]),
+                  color="C0", ms=2.5, capsize=0, label="Monte Carlo, 95% interval")
+    axes[0].plot(K, data["series"], "C1--", lw=1, label="asymptotic series")
+    axes[0].plot(K, data["two_log_K"], "C2:", lw=1, label="2 log K")
+    axes[0].set_xlabel("K")
+    axes[0].set_ylabel("M(K)")
+    axes[0].set_title("M(K) = E[max of K standard normals, squared]", fontsize=9)
+    legend_below(axes[0], ncol=2, fontsize=8)
+    axes[1].plot(K, data["one_over_M"], "k-", lw=1.5)
+    axes[1].set_xlabel("K")
+    axes[1].set_ylabel("c = 1/M(K)")
+    axes[1].set_title("maxout initialisation constant", fontsize=9)
+    return fig
 
 
 def plot(data: dict, path) -> None:
     """Left: M(K) with Monte Carlo points, the series and 2 log K; right: c = 1/M(K)."""
     plt = _common.pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    K = np.array(data["K"], dtype=float)
-    axes[0].plot(K, data["M"], "k-", lw=1.5, label="M(K) (quadrature)")
-    axes[0].errorbar(K, data["monte_carlo"]["mean"], yerr=1.96 * np.array(data["monte_carlo"]["stderr"]),
-                     fmt="o", ms=2.5, color="C0", label="Monte Carlo, 95% interval")
-    axes[0].plot(K, data["series"], "C1--", lw=1, label="asymptotic series")
-    axes[0].plot(K, data["two_log_K"], "C2:", lw=1, label="2 log K")
-    axes[0].set_xlabel("K")
-    axes[0].set_ylabel("M(K)")
-    axes[0].legend(fontsize=8)
-    axes[1].plot(K, data["one_over_M"], "k-", lw=1.5)
-    axes[1].set_xlabel("K")
-    axes[1].set_ylabel("c = 1/M(K)")
-    axes[1].set_title("maxout initialisation constant", fontsize=9)
+    fig = figure(data)
     fig.savefig(path, dpi=80, bbox_inches="tight")
     plt.close(fig)
 

@@ -61,9 +61,9 @@ def _half(widths, fractions):
 def _series(panel, label, N, dim, activation, K, slope, mode, widths, proportions):
     fractions = [p.fraction for p in proportions]
     return {"panel": panel, "label": label, "mode": mode, "activation": activation, "rank": K, "slope": slope,
-            "points": N, "dim": dim, "widths": widths, "fraction": fractions,
-            "stderr": [p.stderr for p in proportions], "count": [p.count for p in proportions],
-            "samples": proportions[0].n,
+            "points": N, "dim": dim, "widths": widths, "fraction": fractions, "mean": fractions,
+            "stderr": [p.stderr for p in proportions], "n": [p.n for p in proportions],
+            "count": [p.count for p in proportions], "samples": proportions[0].n,
             "max_rank": [max_pattern_rank(N, dim, m, activation, K or 2) for m in widths],
             "half_width": _half(widths, fractions)}
 
@@ -122,14 +122,17 @@ def compute(quick: bool = True, seed: int = 0, progress=None, *, size: str | Non
                 "uniform patterns": "A_ij uniform on {0, 1}; maxout: winning piece uniform on 0..K-1",
                 "regions": "d = 1: each unit uniform on its 2N realisable patterns (a uniform realisable region)",
                 "exact regions": "d = 1: all (2N)^m realisable regions, ranks of all 2^(2N) sets of unit patterns",
-                "tolerance": "max(N, P) * eps * sigma_max", "panels": sz}
+                "tolerance": "max(N, P) * eps * sigma_max",
+                "panels": {f"panel {name}": value for name, value in sz.items()}}
     return {"settings": settings, "series": series, "exact": exact}
 
 
-def plot(data: dict, path) -> None:
-    """A 2 x 2 figure: (a) against m, several N; (b) against m(d+1)/N; (c) d = 1, against m/N; (d) activations."""
+def figure(data: dict):
+    """The figure of :func:`plot` (a matplotlib Figure; the caller closes it)."""
+    from ..report.plots import legend_outside
+
     plt = _common.pyplot()
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    fig, axes = plt.subplots(2, 2, figsize=(13, 8), layout="constrained")
     ax = {"a": axes[0, 0], "b": axes[0, 1], "c": axes[1, 0], "d": axes[1, 1]}
     style = {"uniform": "-", "parameters": "--", "regions": "-"}
     colours = {}
@@ -150,19 +153,26 @@ def plot(data: dict, path) -> None:
     ax["a"].set_title("(a) ReLU, d = 2", fontsize=9)
     ax["b"].set_xlabel("m(d + 1) / N")
     ax["b"].axvline(1.0, color="k", lw=0.6, ls=":")
-    ax["b"].set_title(f"(b) ReLU, N = {data['settings']['panels']['b']['points']}", fontsize=9)
+    ax["b"].set_title(f"(b) ReLU, N = {data['settings']['panels']['panel b']['points']}", fontsize=9)
     ax["c"].set_xlabel("m / N")
     ax["c"].set_title("(c) d = 1: realisable regions (exact, sampled) and random parameters", fontsize=9)
     ax["d"].set_xlabel("width m")
-    pd = data["settings"]["panels"]["d"]
+    pd = data["settings"]["panels"]["panel d"]
     ax["d"].set_title(f"(d) N = {pd['points']}, d = {pd['dim']}: activations", fontsize=9)
     for a in ax.values():
         a.set_ylabel("fraction with Jacobian rank N")
         a.set_ylim(-0.03, 1.03)
-        a.legend(fontsize=6.5, loc="lower right")
-    fig.suptitle("Full-rank activation regions against the width (solid: uniform patterns / regions; "
-                 "dashed: random parameters; bands: 95%)", fontsize=9)
-    fig.tight_layout()
+        legend_outside(a, fontsize=6.5)
+    fig.suptitle("Full-rank activation regions of two-layer networks (d inputs, m hidden units, one output) on N "
+                 "Gaussian points, against the width\n(solid: uniform patterns / regions; dashed: random parameters; "
+                 "bands: 95%)", fontsize=9)
+    return fig
+
+
+def plot(data: dict, path) -> None:
+    """A 2 x 2 figure: (a) against m, several N; (b) against m(d+1)/N; (c) d = 1, against m/N; (d) activations."""
+    plt = _common.pyplot()
+    fig = figure(data)
     fig.savefig(path, dpi=80, bbox_inches="tight")
     plt.close(fig)
 

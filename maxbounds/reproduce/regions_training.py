@@ -316,7 +316,7 @@ def _curve(init, rows, epochs) -> dict:
             raise MaxboundsValueError("seed", f"training with {init!r} diverged for all but "
                                               f"{values.shape[1]} networks: too few for a standard error")
         stats = _common.summary(values, axis=1)
-        curve[key] = {"mean": stats["mean"], "stderr": stats["stderr"]}
+        curve[key] = {"mean": stats["mean"], "stderr": stats["stderr"], "n": stats["n"]}
     curve["seeds"] = int(values.shape[1])
     return curve
 
@@ -324,11 +324,12 @@ def _curve(init, rows, epochs) -> dict:
 def _draw_partition(ax, net, box, points, title, plt):
     from matplotlib.collections import LineCollection, PolyCollection
 
+    from ..report.regions_plot import region_colours
+
     counted = count(net, box, points)
     partition = counted["partition"]
-    rng = np.random.default_rng(0)  # colours only: neighbours get unrelated hues
-    colours = plt.get_cmap("tab20")(rng.permutation(max(partition.regions, 1)) % 20)
-    ax.add_collection(PolyCollection(partition.polygons, facecolors=colours[: partition.regions],
+    # neighbouring regions never share a colour (a greedy colouring of the region adjacency)
+    ax.add_collection(PolyCollection(partition.polygons, facecolors=region_colours(partition.polygons),
                                      edgecolors="white", linewidths=0.2))
     if counted["pieces"]:
         ax.add_collection(LineCollection(counted["segments"], colors="black", linewidths=1.4))
@@ -344,9 +345,10 @@ def _draw_partition(ax, net, box, points, title, plt):
     return counted
 
 
-def plot(data: dict, path) -> None:
-    """Rows: one seed per scheme before and after training (partition and boundary); last row: the counts."""
+def figure(data: dict):
+    """The figure of :func:`plot` (a matplotlib Figure; the caller closes it)."""
     from ..regions import Network
+    from ..report.plots import interval_bars, legend_outside
 
     plt = _common.pyplot()
     s = data["settings"]
@@ -354,7 +356,8 @@ def plot(data: dict, path) -> None:
     box = tuple(tuple(side) for side in s["plane"]["box"])
     points = _plane_inputs(s)
     epochs = np.array(data["epochs"], dtype=float)
-    fig, axes = plt.subplots(3, len(inits), figsize=(4.0 * len(inits), 11.5), squeeze=False)
+    fig, axes = plt.subplots(3, len(inits), figsize=(4.0 * len(inits) + 1.5, 11.5), squeeze=False,
+                             layout="constrained")
     for col, init in enumerate(inits):
         shown = [p for p in data["pictures"] if p["init"] == init]
         for row, picture in enumerate(shown[:2]):
@@ -365,17 +368,28 @@ def plot(data: dict, path) -> None:
         for ax, key in zip(axes[2], ("regions", "pieces", "train_acc")):
             mean = np.array(curve[key]["mean"], dtype=float)
             half = 1.96 * np.array(curve[key]["stderr"], dtype=float)
-            ax.errorbar(x, mean, yerr=half, fmt="o-", color=f"C{i}", ms=3, lw=1.2, capsize=2, label=curve["init"])
+            interval_bars(ax, x, mean, half=half, fmt="o-", color=f"C{i}", ms=3, lw=1.2, capsize=2,
+                          label=curve["init"])
     titles = ("activation regions in the slice", "decision-boundary pieces", "training accuracy")
     for ax, title in zip(axes[2], titles):
         ax.set_xscale("log")
         ax.set_xlabel("epoch (0 drawn at 0.5)")
         ax.set_title(f"{title}: mean, 95% interval", fontsize=8)
+    for ax, label in zip(axes[2], ("regions", "pieces", "accuracy")):
+        ax.set_ylabel(label, fontsize=8)
     for ax in axes[2][3:]:
         ax.set_visible(False)
-    axes[2, 0].legend(fontsize=7)
-    fig.suptitle(f"{s['dataset']}: widths {s['widths']}, K={s['K']}, SGD lr {s['lr']}, {len(s['seeds'])} seeds; "
+    legend_outside(axes[2, min(2, len(inits) - 1)], fontsize=7, title="initialisation")
+    widths = "-".join(map(str, s["widths"])) if isinstance(s["widths"], (list, tuple)) else s["widths"]
+    fig.suptitle(f"{s['dataset']}: widths {widths}, K={s['K']}, SGD lr {s['lr']}, {len(s['seeds'])} seeds; "
                  f"slice through training points of classes {s['plane']['classes']}", fontsize=10)
+    return fig
+
+
+def plot(data: dict, path) -> None:
+    """Rows: one seed per scheme before and after training (partition and boundary); last row: the counts."""
+    plt = _common.pyplot()
+    fig = figure(data)
     fig.savefig(path, dpi=90, bbox_inches="tight")
     plt.close(fig)
 

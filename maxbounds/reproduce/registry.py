@@ -20,6 +20,7 @@ from collections.abc import Callable
 from .. import __version__
 from .._validate import MaxboundsValueError
 from ..report.json import dumps
+from ..report.output import document
 
 #: How to install the PyTorch extra (the figures marked ``torch=True`` need it).
 TORCH_HINT = 'pip install "maxbounds[torch]"'
@@ -244,7 +245,7 @@ def reproduce(name: str, out_dir=".", *, full: bool = False, seed: int = 0, prog
             temps[ext] = _temp(folder, "." + ext)
         fig.plot(data, temps["png"])
         with open(temps["json"], "w", encoding="utf-8") as handle:
-            handle.write(dumps(record, indent=1))
+            handle.write(dumps(document("reproduce", record), indent=1))
             handle.write("\n")
         with open(temps["csv"], "w", encoding="utf-8", newline="") as handle:
             handle.write(_csv_text(fig.csv_rows(data)))

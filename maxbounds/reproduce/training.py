@@ -328,15 +328,33 @@ def tables(data: dict) -> dict:
 # ---------------------------------------------------------------------------
 # figure
 # ---------------------------------------------------------------------------
-def plot(data: dict, path) -> None:
-    """Rows: (experiment, dataset, optimiser); columns: training loss (log scale) and test accuracy."""
+def _run_length(widths) -> str:
+    """``64x5-32x5`` for five layers of width 64 then five of 32."""
+    parts, previous, count = [], None, 0
+    for w in list(widths) + [None]:
+        if w == previous:
+            count += 1
+            continue
+        if previous is not None:
+            parts.append(f"{previous}x{count}" if count > 1 else f"{previous}")
+        previous, count = w, 1
+    return "-".join(parts)
+
+
+def figure(data: dict):
+    """The figure of :func:`plot` (a matplotlib Figure; the caller closes it)."""
+    import matplotlib.ticker
+
+    from ..report.plots import legend_outside
+
     plt = _common.pyplot()
     panels = []
     for run in data["runs"]:
         key = (run["experiment"], run["dataset"], run["optimizer"])
         if key not in panels:
             panels.append(key)
-    fig, axes = plt.subplots(len(panels), 2, figsize=(11, 2.6 * len(panels)), squeeze=False)
+    fig, axes = plt.subplots(len(panels), 2, figsize=(12, 2.7 * len(panels) + 0.6), squeeze=False,
+                             layout="constrained")
     colors = plt.get_cmap("tab10")
     labels = []
     for run in data["runs"]:
@@ -367,11 +385,25 @@ def plot(data: dict, path) -> None:
         axes[row, 1].set_title(title, fontsize=9)
         chance = data["settings"]["chance"][dataset]
         axes[row, 1].axhline(chance["threshold"], color="grey", lw=0.8, ls=":")
-        axes[row, 1].legend(fontsize=6, ncol=2, loc="lower right")
+        legend_outside(axes[row, 1], fontsize=7, title="initialisation", title_fontsize=7)
+        for ax in axes[row]:
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     for ax in axes[-1]:
         ax.set_xlabel("epoch")
+    s = data["settings"]
+    import textwrap
+
+    arch = f"FC: maxout, hidden widths {_run_length(s['widths'])}, K={s['rank']}, {s['biases']} biases"
+    if any(p[0] == "cnn" for p in panels):
+        arch += "\n" + "\n".join(textwrap.wrap(f"CNN: {s['cnn']}", 130))
     fig.suptitle("Training from each initialisation: mean over seeds, min-max band "
-                 f"(level {data['settings']['level']}; dotted: chance + 3 sigma)", fontsize=10)
-    fig.tight_layout()
+                 f"(level {s['level']}; dotted: chance + 3 sigma)\n{arch}", fontsize=9)
+    return fig
+
+
+def plot(data: dict, path) -> None:
+    """Rows: (experiment, dataset, optimiser); columns: training loss (log scale) and test accuracy."""
+    plt = _common.pyplot()
+    fig = figure(data)
     fig.savefig(path, dpi=80, format="png")
     plt.close(fig)

@@ -43,7 +43,8 @@ def _summary(per_input):
     n = len(means)
     return {"mean": float(means.mean()),
             "stderr": float(means.std(ddof=1) / math.sqrt(n)) if n > 1 else None,
-            "q25": float(q25), "median": float(q50), "q75": float(q75), "inputs": n, "entries": int(pooled.size)}
+            "q25": float(q25), "median": float(q50), "q75": float(q75), "n": n, "inputs": n,
+            "entries": int(pooled.size)}
 
 
 def gradient_statistics(model, inputs, *, output=None, input_shape=None) -> list:

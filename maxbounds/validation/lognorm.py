@@ -78,7 +78,7 @@ def check_fractional(net, s: float, logs: np.ndarray, k: float = Z_TOLERANCE, la
         mean = float(values.mean())
         se = reference * math.sqrt(V / N)
         z = _z(mean, reference, se)
-        direct.append({"layer": l, "estimate": mean, "reference": reference, "stderr": se,
+        direct.append({"layer": l, "estimate": {"mean": mean, "stderr": se, "n": int(N)}, "reference": reference,
                        "relative_variance": V, "z": z, "passed": bool(abs(z) <= k)})
     # per-layer ratios, pooled: R_l / E R_l over networks alive at l - 1
     ratios, variances = [], []
@@ -95,8 +95,9 @@ def check_fractional(net, s: float, logs: np.ndarray, k: float = Z_TOLERANCE, la
     r, v = np.concatenate(ratios), np.concatenate(variances)
     se = math.sqrt(float(v.sum())) / r.size
     z = _z(float(r.mean()), 1.0, se)
-    pooled = {"pairs": int(r.size), "layers": len(ratios), "estimate": float(r.mean()), "reference": 1.0,
-              "stderr": se, "z": z, "passed": bool(abs(z) <= k)}
+    pooled = {"pairs": int(r.size), "layers": len(ratios),
+              "estimate": {"mean": float(r.mean()), "stderr": se, "n": int(r.size)}, "reference": 1.0,
+              "z": z, "passed": bool(abs(z) <= k)}
     deepest = max((row["layer"] for row in direct), default=0)
     return {"s": s, "direct": direct, "deepest_direct_layer": deepest, "per_layer_ratio": pooled,
             "passed": bool(pooled["passed"] and all(row["passed"] for row in direct))}
@@ -130,16 +131,19 @@ def validate_lognorm(net, x=None, samples: int = 2000, seed: int = 0, layers=Non
         p0 = law.p_zero(l)
         row = {"layer": int(l), "networks": N, "nonzero": int(w.size)}
         p_hat = 1.0 - w.size / N
-        row["p_zero"] = {"exact": p0, "estimate": p_hat, "z": _z(p_hat, p0, math.sqrt(p0 * (1 - p0) / N))}
+        se0 = math.sqrt(p0 * (1 - p0) / N)
+        row["p_zero"] = {"exact": p0, "estimate": {"mean": p_hat, "stderr": se0, "n": int(N)}, "z": _z(p_hat, p0, se0)}
         if w.size >= 10:
             mu, var = law.mean(l), law.var(l)
-            row["mean"] = {"exact": mu, "estimate": float(w.mean()), "stderr": math.sqrt(var / w.size)}
-            row["mean"]["z"] = _z(row["mean"]["estimate"], mu, row["mean"]["stderr"])
+            se = math.sqrt(var / w.size)
+            row["mean"] = {"exact": mu, "estimate": {"mean": float(w.mean()), "stderr": se, "n": int(w.size)},
+                           "z": _z(float(w.mean()), mu, se)}
             centred = w - w.mean()
             s2 = float(centred @ centred / (w.size - 1))
             m4 = float(np.mean(centred**4))
-            row["variance"] = {"exact": var, "estimate": s2, "stderr": math.sqrt(max(m4 - s2 * s2, 0.0) / w.size)}
-            row["variance"]["z"] = _z(s2, var, row["variance"]["stderr"])
+            se = math.sqrt(max(m4 - s2 * s2, 0.0) / w.size)
+            row["variance"] = {"exact": var, "estimate": {"mean": s2, "stderr": se, "n": int(w.size)},
+                               "z": _z(s2, var, se)}
             row["ks_gaussian"] = kolmogorov_distance(w, lambda z: law.cdf(z, l, "gaussian"))
             if law.has_exact_cdf(l):
                 row["ks_exact"] = kolmogorov_distance(w, lambda z: law.cdf(z, l, "exact"))

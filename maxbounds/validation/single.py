@@ -139,7 +139,7 @@ def validate_cosine(arch: Architecture, x, u, samples: int, seed: int, method: s
         z = abs(a.mean - b.mean) / math.hypot(a.stderr, b.stderr) if a.stderr or b.stderr else 0.0
         layers.append({
             "layer": layer, "estimate": a.as_dict(), "exact": None,
-            "reference": {"method": other, "mean": b.mean, "stderr": b.stderr},
+            "reference": {"method": other, "mean": b.mean, "stderr": b.stderr, "n": b.n},
             "z": z, "verdict": "agrees" if z <= Z_TOLERANCE else "DISAGREES",
             "check": z_verdict(z, b.mean, math.hypot(a.stderr, b.stderr)),
         })
@@ -303,7 +303,7 @@ def _two_sample(name, a, b, other) -> dict:
     z, se = two_sample_z(a, b)
     check = z_verdict(z, b.mean, se)
     return {"name": name, "estimate": a.as_dict(), "exact": None,
-            "reference": {"method": other, "mean": b.mean, "stderr": b.stderr},
+            "reference": {"method": other, "mean": b.mean, "stderr": b.stderr, "n": b.n},
             "z": z, "verdict": "agrees" if check.passed else "DISAGREES", "check": check}
 
 
