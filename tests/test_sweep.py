@@ -84,9 +84,11 @@ def config_text(**grid):
     ({"samples": "1"}, "sweep.grid.samples"),
     ({"samples": "true"}, "sweep.grid.samples"),
     ({"samples": "1000000000000"}, "sweep.grid.samples"),
-    ({"widths": '["3,100000000,2"]', "samples": "1000000", "method": '"explicit"'}, "sweep.grid.samples"),
+    ({"widths": '["3,10000000,2"]', "samples": "1000000", "method": '"explicit"'}, "sweep.grid.samples"),
     ({"seed": "-1"}, "sweep.grid.seed"),
     ({"widths": '["3,8;2"]'}, "sweep.grid.widths"),
+    ({"widths": '["3,1000000000,2"]', "samples": "300"}, "sweep.grid.widths"),  # hung after creating the database
+    ({"widths": '["3,1000000000,2"]', "estimator": '"gradient"', "samples": "300"}, "sweep.grid.widths"),
     ({"widths": "[3]"}, "sweep.grid.widths"),
     ({"widths": '["3,0,2"]'}, "sweep.grid.widths"),
     ({"widths": '["3,8,2", "3,8x1,2"]'}, "sweep.grid.widths"),

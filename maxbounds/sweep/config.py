@@ -309,13 +309,26 @@ def _check_work(task: Task) -> None:
 
     Work counts the random draws: per network the explicit sampler draws
     :math:`\sum_l n_l K_l n_{l-1}` weights, the chain :math:`\sum_l n_l K_l`.
+    ``jacobian`` and ``activation`` run both samplers (the other one is the
+    independent check of :func:`maxbounds.validation.single.independent`), so
+    they count the explicit sampler's draws whatever the method; an explicit
+    network must also fit the layers' parameter limit
+    (:data:`maxbounds.layers.serial.MAX_PARAMETERS`), or it would exhaust the
+    memory of a worker.
     """
+    from ..layers.serial import MAX_PARAMETERS
+
     widths, K = task.widths, task.rank
     layers = range(1, len(widths))
-    if task.method == "explicit":
-        per_network = sum(widths[l] * (K if l < len(widths) - 1 else 1) * widths[l - 1] for l in layers)
-    else:
-        per_network = sum(widths[l] * (K if l < len(widths) - 1 else 1) for l in layers)
+    explicit = sum(widths[l] * (K if l < len(widths) - 1 else 1) * widths[l - 1] for l in layers)
+    chain = sum(widths[l] * (K if l < len(widths) - 1 else 1) for l in layers)
+    draws_explicit = task.method == "explicit" or task.estimator in ("jacobian", "activation")
+    if draws_explicit and explicit > MAX_PARAMETERS:
+        raise MaxboundsValueError(
+            "sweep.grid.widths", f"an explicit network of widths {'-'.join(map(str, widths))} and rank {K} has "
+            f"{explicit:.3g} weights (at most {MAX_PARAMETERS:.0e}); "
+            + ("the chain's independent check draws such networks" if task.method != "explicit" else "make it smaller"))
+    per_network = (explicit if draws_explicit else 0) + (chain if task.method != "explicit" else 0)
     work = per_network * task.samples
     if work > MAX_TASK_WORK:
         key = "samples" if task.samples > 1000 else "widths"
