@@ -121,7 +121,7 @@ def run(args) -> int:
                                           f"to count the breakpoints along the segment")
     if args.plot is not None:
         check_plot_path(args.plot)
-    with progress_bar("networks", enabled=not args.quiet and args.networks > 1) as start:
+    with progress_bar("networks", enabled=not args.quiet and args.networks > 1, compiles=True) as start:
         advance = start(args.networks) if start is not None else None
         result = count_regions(model, box, method=args.method, networks=args.networks, seed=args.seed,
                                plane=plane, line=line, resolution=args.resolution, relu=args.relu, advance=advance)

@@ -77,7 +77,7 @@ def _run(args) -> int:
     check_out_dir(args.out)
     results = []
     for name in names:
-        with progress_bar(f"reproduce {name}", enabled=not args.quiet) as start:
+        with progress_bar(f"reproduce {name}", enabled=not args.quiet, compiles=True) as start:
             result = reproduce(name, args.out, full=args.full, seed=args.seed, progress=start)
         results.append(result)
         if args.format == "table":

@@ -148,7 +148,7 @@ def _run_single(args) -> int:
     if backward and args.method == "chain":
         raise MaxboundsValueError("method", f"'{args.quantity}' needs explicit networks: use --method explicit")
     method = args.method or ("explicit" if backward else "chain")
-    with progress_bar(f"validate {args.quantity} ({method})", enabled=not args.quiet) as progress:
+    with progress_bar(f"validate {args.quantity} ({method})", enabled=not args.quiet, compiles=True) as progress:
         advance = progress(single.work(args.quantity, args.samples)) if progress else None
         result = single.run(args.quantity, arch, x, u, args.samples, args.seed, method, moments=args.moment,
                             curve=args.curve, advance=advance)
@@ -183,7 +183,7 @@ def _run_sweep(args, arch, x, u) -> int:
     if any(_refused(args.quantity, a, x) for _, a in archs):
         return 2
     rows = []
-    with progress_bar(f"validate {args.quantity} over {args.sweep}", enabled=not args.quiet) as progress:
+    with progress_bar(f"validate {args.quantity} over {args.sweep}", enabled=not args.quiet, compiles=True) as progress:
         advance = progress(len(archs)) if progress else None
         for value, a in archs:
             result = single.run(args.quantity, a, x, u, args.samples, args.seed, method)
@@ -386,7 +386,7 @@ def run(args) -> int:
     _refuse_network_options(args)
     names = args.suite or suite_names()
     start = time.perf_counter()
-    with progress_bar("validating", enabled=not args.quiet) as progress:
+    with progress_bar("validating", enabled=not args.quiet, compiles=True) as progress:
         results = run_suite(names, progress=progress)
     seconds = time.perf_counter() - start
     failed = [c for c in results if not c.passed]
