@@ -21,6 +21,7 @@ from maxbounds.cli.main import main
 from maxbounds.constants import M
 from maxbounds.estimators import Z_TOLERANCE
 from maxbounds.laws.exact import activation_length_mean_var
+from maxbounds.report import output
 from maxbounds.reproduce import (
     FIGURES,
     activation_length,
@@ -227,6 +228,8 @@ def test_reproduce_writes_png_json_csv(name, tmp_path):
     with open(result["json"]) as handle:
         record = json.load(handle)
     assert record["figure"] == name and record["seed"] == 1 and "settings" in record
+    output.check(record)  # the one output schema (docs/json.md), for every figure's data
+    assert record["schema"] == "maxbounds-output" and record["command"] == "reproduce"
     with open(result["csv"]) as handle:
         lines = handle.read().splitlines()
     assert len(lines) >= 2 and "," in lines[0]

@@ -229,9 +229,9 @@ def test_tiny_figure_writes_every_file(tiny_result):
         assert len(run["curves"]["test_acc"][0]) == run["epochs"] + 1
         assert run["final"]["seeds"] == len(settings["seeds"])
         assert isinstance(run["final"]["trains"], bool)
-    c = {r["init"]: r["c"] for r in runs if r["experiment"] == "fc" and r["dataset"] == "iris"}
+    c = {r["init"]: r["c_per_module"] for r in runs if r["experiment"] == "fc" and r["dataset"] == "iris"}
     assert c["1/M"][0] == pytest.approx(1 / 1.80002, rel=1e-3) and c["2"][:20] == [2.0] * 20 and c["2"][-1] == 1.0
-    pool = {r["init"]: r["c"] for r in runs if r["experiment"] == "cnn"}
+    pool = {r["init"]: r["c_per_module"] for r in runs if r["experiment"] == "cnn"}
     assert pool["pool-aware"][1] < pool["1/M (maxout)"][1]  # the conv feeding a pool gets 1/M(K p^2)
     csv_lines = _read(result["csv"]).splitlines()
     assert len(csv_lines) == len(runs) + 1 and "trains" in csv_lines[0]

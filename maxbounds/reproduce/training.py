@@ -211,7 +211,9 @@ def _compute(lvl, seed, progress):
                 verdict = trains(list(final_acc), rules[name]["threshold"])
                 runs.append({
                     "experiment": experiment, "dataset": name, "optimizer": optimizer, "network": network,
-                    "init": label, "scheme": scheme, "c": init_c[label], "seeds": list(seeds), "epochs": epochs,
+                    "init": label, "scheme": scheme,
+                    "c_per_module": init_c[label],  # null for the modules without weights (pooling, flatten)
+                    "seeds": list(seeds), "epochs": epochs,
                     "curves": curves,
                     "final": {"test_acc_mean": acc_mean, "test_acc_std": acc_std, "test_acc_stderr": acc_se,
                               "train_loss_mean": loss_mean,
