@@ -153,6 +153,11 @@ class Architecture(WidthsView):
     def hidden_widths(self) -> tuple:
         return self.widths[1:-1]
 
+    @property
+    def c_rules(self) -> tuple:
+        """Per hidden layer, the named scale its ``c`` was given as (``"1/M"``, ``"1/L"``, ``"1/S"``), else ``None``."""
+        return tuple(spec if isinstance(spec, str) else None for spec in self.c_spec)
+
     def scales(self) -> tuple:
         """``(c_1, ..., c_{L-1}, c_L)``: hidden scales then the output scale."""
         return self.c + (self.c_out,)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..architecture import Architecture
 from ..laws import exact, gradients, jacobian
+from ..laws.sweep import point_label, sweep_point
 from ..report import output, render
 from ._parse import add_digits_option, nonnegative_real
 
@@ -152,11 +153,10 @@ def lognorm_layers(args, depth):
     return layers
 
 
-def lognorm_result(args, arch) -> dict:
-    """The JSON-ready result of ``maxbounds bounds lognorm``."""
+def lognorm_result(args, arch, net) -> dict:
+    """The JSON-ready result of ``maxbounds bounds lognorm`` for ``net = lognorm_network(args, arch)``."""
     from ..laws.lognorm import LogNormLaw
 
-    net = lognorm_network(args, arch)
     x = _input(args, arch)
     law = LogNormLaw(net, x0_norm=float(np.sqrt(x @ x)))
     levels = _number_list(args.quantiles, "quantiles", 0.0, 1.0)
@@ -322,9 +322,7 @@ def sweep_rows(arch: Architecture, spec: str) -> list[dict]:
     rows = []
     for value, a in archs:
         b = jacobian.jacobian_moment_bounds(a, log=True)
-        where = {"depth": value} if key == "depth" else {"c": a.c[0], "c_rule": a.c_spec[0] if isinstance(
-            a.c_spec[0], str) else None}
-        rows.append({**where, **_from_logs({
+        rows.append({**sweep_point(key, value, a), **_from_logs({
                                 "mean_lower": b["mean"]["lower"], "mean_upper": b["mean"]["upper"],
                                 "second_lower": b["second_moment"]["lower"],
                                 "second_upper": b["second_moment"]["upper"]})})
@@ -425,11 +423,12 @@ def run(args) -> int:
     from .._validate import MaxboundsValueError
 
     if args.quantity == "lognorm":
-        result = lognorm_result(args, arch)
+        net = lognorm_network(args, arch)
+        result = lognorm_result(args, arch, net)
         if args.format == "json":
             payload = {k: v for k, v in result.items() if k != "network"}
             output.write(sys.stdout, "bounds", payload, output.architecture_json(
-                lognorm_network(args, arch), description=result["network"], activation=args.activation))
+                net, description=result["network"], activation=args.activation))
             return 0
         caption = (f"maxbounds bounds lognorm: law of log||x_l|| given x_l != 0 (zero biases), {args.activation}"
                    + (f", fractional s={args.s:g}" if args.s is not None else "") + f"; {result['network']}")
@@ -472,8 +471,8 @@ def run(args) -> int:
             output.write(sys.stdout, "bounds", {"quantity": "jacobian", "sweep": args.sweep, "rows": rows}, arch)
             return 0
         caption = f"bounds on E||J u||^2 and E||J u||^4 over {args.sweep}: {arch.describe()}"
-        rows = [{**{k: v for k, v in r.items() if k != "c_rule"}, **({"c": r["c_rule"] or f"{r['c']:.6g}"} if "c" in r
-                                                                    else {})} for r in rows]
+        rows = [{**{k: v for k, v in r.items() if k not in ("c", "c_rule")},
+                 **({"c": point_label(r)} if "c" in r else {})} for r in rows]
         sys.stdout.write(render(_sweep_table_rows(rows), args.format, digits=args.digits, caption=caption) + "\n")
         return 0
     if args.symbolic:

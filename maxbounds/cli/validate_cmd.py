@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from .._validate import MaxboundsValueError
+from ..laws.sweep import point_label, sweep_point
 from ..report import output, render
 from ..report.plots import check_plot_path
 from ..validation import run_suite, single, suite_names
@@ -190,10 +191,8 @@ def _run_sweep(args, arch, x, u) -> int:
             if advance:
                 advance()
             r = result[_SWEEPABLE[args.quantity]]
-            where = {"depth": value} if key == "depth" else {
-                "c": a.c[0], "c_rule": a.c_spec[0] if isinstance(a.c_spec[0], str) else None}
             est = r["estimate"]
-            rows.append({**where, "estimate": output.estimate_json(est["mean"], est["stderr"], est["n"]),
+            rows.append({**sweep_point(key, value, a), "estimate": output.estimate_json(est["mean"], est["stderr"], est["n"]),
                          "lower": r["bounds"]["lower"], "upper": r["bounds"]["upper"], "z": r["z"],
                          "verdict": r["verdict"]})
     ok = all(row["verdict"] in ("inside", "agrees") for row in rows)
@@ -217,8 +216,7 @@ def _run_sweep(args, arch, x, u) -> int:
 
 def _sweep_row(row: dict) -> dict:
     """A table row of a validate sweep: the estimate beside its standard error, c by its rule where named."""
-    out = {"depth": row["depth"]} if "depth" in row else {"c": row["c_rule"] or f"{row['c']:.6g}"}
-    return {**out, "estimate": row["estimate"]["mean"], "stderr": row["estimate"]["stderr"],
+    return {("depth" if "depth" in row else "c"): point_label(row), "estimate": row["estimate"]["mean"], "stderr": row["estimate"]["stderr"],
             "lower": row["lower"], "upper": row["upper"], "z": f"{row['z']:.2f}", "verdict": row["verdict"]}
 
 

@@ -30,7 +30,7 @@ import re
 from .._validate import MaxboundsValueError
 from ..architecture import Architecture
 
-__all__ = ["depth_sweep", "scale_sweep", "parse_sweep", "MAX_SWEEP"]
+__all__ = ["depth_sweep", "scale_sweep", "parse_sweep", "sweep_point", "point_label", "MAX_SWEEP"]
 
 #: Most architectures one sweep may hold.
 MAX_SWEEP = 10_000
@@ -126,3 +126,15 @@ def parse_sweep(arch: Architecture, spec: str) -> tuple:
             raise MaxboundsValueError("sweep", f"expected c=0.5,1,1/M, got {spec!r}")
         return "c", list(zip(items, scale_sweep(arch, items)))
     raise MaxboundsValueError("sweep", f"expected depth=... or c=..., got {spec!r}")
+
+
+def sweep_point(key: str, value, arch: Architecture) -> dict:
+    """Where one architecture of a sweep lies: ``{"depth": L}``, or ``{"c": c_1, "c_rule": "1/M" or None}``."""
+    if key == "depth":
+        return {"depth": value}
+    return {"c": arch.c[0], "c_rule": arch.c_rules[0]}
+
+
+def point_label(point: dict):
+    """The table cell of a :func:`sweep_point`: the depth, or the scale by its rule where named (``1/M``)."""
+    return point["depth"] if "depth" in point else point["c_rule"] or f"{point['c']:.6g}"

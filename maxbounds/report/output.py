@@ -63,7 +63,7 @@ def architecture_json(model, **extra) -> dict:
         out.update({
             "ranks": [int(K) for K in model.ranks],
             "c": [float(c) for c in model.c],
-            "c_rule": [spec if isinstance(spec, str) else None for spec in model.c_spec],
+            "c_rule": list(model.c_rules),
             "c_out": float(model.c_out),
             "bias_var": [float(b) for b in model.bias_var],
             "conv": None if model.conv is None else {

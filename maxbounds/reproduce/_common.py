@@ -72,6 +72,13 @@ def unit_vector(rng, n: int) -> np.ndarray:
             return v / norm
 
 
+def save(fig, path, **options) -> None:
+    """Write a figure's PNG (``Figure.savefig(path, **options)``) and close it; ``reproduce`` has already
+    made ``path`` a temporary file that it moves into place when every file is written."""
+    fig.savefig(path, **options)
+    pyplot().close(fig)
+
+
 def pyplot():
     """matplotlib's pyplot on the non-interactive Agg backend."""
     import matplotlib

@@ -116,10 +116,7 @@ def figure(data: dict):
 
 def plot(data: dict, path) -> None:
     """Means with interquartile bands (explicit, chain) and the exact mean; right: z-scores against the formula."""
-    plt = _common.pyplot()
-    fig = figure(data)
-    fig.savefig(path, dpi=80, bbox_inches="tight")
-    plt.close(fig)
+    _common.save(figure(data), path, dpi=80, bbox_inches="tight")
 
 
 def csv_rows(data: dict) -> list[dict]:

@@ -152,10 +152,7 @@ def figure(data: dict):
 
 def plot(data: dict, path) -> None:
     """One panel per ``c`` or width: mean |cos gamma_l| per rank, interquartile band, wide-width curve dashed."""
-    plt = _common.pyplot()
-    fig = figure(data)
-    fig.savefig(path, dpi=80, bbox_inches="tight")
-    plt.close(fig)
+    _common.save(figure(data), path, dpi=80, bbox_inches="tight")
 
 
 def csv_rows(data: dict) -> list[dict]:

@@ -342,7 +342,4 @@ def figure(data: dict):
 def plot(data: dict, path) -> None:
     """Four panels of maximum error against depth (one per target; mean over seeds with a min-max band) with
     the sawtooth reference, one of the piece counts, one of the RMS errors."""
-    plt = _common.pyplot()
-    fig = figure(data)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _common.save(figure(data), path, dpi=110)

@@ -241,10 +241,7 @@ def plot(data: dict, path) -> None:
     On the log axis an interval whose lower end is <= 0 is drawn as its upper half with a caret below the
     point (:func:`maxbounds.report.plots.interval_bars`), not down to the bottom of the axis.
     """
-    plt = _common.pyplot()
-    fig = figure(data)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
-    plt.close(fig)
+    _common.save(figure(data), path, dpi=90, bbox_inches="tight")
 
 
 def csv_rows(data: dict) -> list[dict]:

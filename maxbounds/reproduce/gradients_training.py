@@ -249,10 +249,7 @@ def figure(data: dict):
 
 def plot(data: dict, path) -> None:
     """Left: mean over seeds with 95% intervals per epoch and the bounds; right: medians and quartile bands."""
-    plt = _common.pyplot()
-    fig = figure(data)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
-    plt.close(fig)
+    _common.save(figure(data), path, dpi=90, bbox_inches="tight")
 
 
 def csv_rows(data: dict) -> list[dict]:

@@ -157,10 +157,7 @@ def figure(data: dict):
 
 def plot(data: dict, path) -> None:
     """Heat maps of the grid means: maxout (explicit networks), maxout (exact chain), ReLU; shared log scale."""
-    plt = _common.pyplot()
-    fig = figure(data)
-    fig.savefig(path, dpi=80, bbox_inches="tight")
-    plt.close(fig)
+    _common.save(figure(data), path, dpi=80, bbox_inches="tight")
 
 
 def csv_rows(data: dict) -> list[dict]:

@@ -98,10 +98,7 @@ def figure(data: dict):
 
 def plot(data: dict, path) -> None:
     """Left: M(K) with Monte Carlo points, the series and 2 log K; right: c = 1/M(K)."""
-    plt = _common.pyplot()
-    fig = figure(data)
-    fig.savefig(path, dpi=80, bbox_inches="tight")
-    plt.close(fig)
+    _common.save(figure(data), path, dpi=80, bbox_inches="tight")
 
 
 def csv_rows(data: dict) -> list[dict]:

@@ -171,10 +171,7 @@ def figure(data: dict):
 
 def plot(data: dict, path) -> None:
     """A 2 x 2 figure: (a) against m, several N; (b) against m(d+1)/N; (c) d = 1, against m/N; (d) activations."""
-    plt = _common.pyplot()
-    fig = figure(data)
-    fig.savefig(path, dpi=80, bbox_inches="tight")
-    plt.close(fig)
+    _common.save(figure(data), path, dpi=80, bbox_inches="tight")
 
 
 def csv_rows(data: dict) -> list[dict]:

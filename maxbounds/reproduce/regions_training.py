@@ -388,10 +388,7 @@ def figure(data: dict):
 
 def plot(data: dict, path) -> None:
     """Rows: one seed per scheme before and after training (partition and boundary); last row: the counts."""
-    plt = _common.pyplot()
-    fig = figure(data)
-    fig.savefig(path, dpi=90, bbox_inches="tight")
-    plt.close(fig)
+    _common.save(figure(data), path, dpi=90, bbox_inches="tight")
 
 
 def _plane_inputs(settings) -> np.ndarray:

@@ -405,7 +405,4 @@ def figure(data: dict):
 
 def plot(data: dict, path) -> None:
     """Rows: (experiment, dataset, optimiser); columns: training loss (log scale) and test accuracy."""
-    plt = _common.pyplot()
-    fig = figure(data)
-    fig.savefig(path, dpi=80, format="png")
-    plt.close(fig)
+    _common.save(figure(data), path, dpi=80, format="png")
