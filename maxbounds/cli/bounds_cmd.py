@@ -471,8 +471,7 @@ def run(args) -> int:
             output.write(sys.stdout, "bounds", {"quantity": "jacobian", "sweep": args.sweep, "rows": rows}, arch)
             return 0
         caption = f"bounds on E||J u||^2 and E||J u||^4 over {args.sweep}: {arch.describe()}"
-        rows = [{**{k: v for k, v in r.items() if k not in ("c", "c_rule")},
-                 **({"c": point_label(r)} if "c" in r else {})} for r in rows]
+        rows = [{k: point_label(r) if k == "c" else v for k, v in r.items() if k != "c_rule"} for r in rows]
         sys.stdout.write(render(_sweep_table_rows(rows), args.format, digits=args.digits, caption=caption) + "\n")
         return 0
     if args.symbolic:

@@ -136,5 +136,7 @@ def sweep_point(key: str, value, arch: Architecture) -> dict:
 
 
 def point_label(point: dict):
-    """The table cell of a :func:`sweep_point`: the depth, or the scale by its rule where named (``1/M``)."""
-    return point["depth"] if "depth" in point else point["c_rule"] or f"{point['c']:.6g}"
+    """The table cell of a :func:`sweep_point`: the depth, or the scale (``0.5``; ``1/M (0.784)`` where named)."""
+    if "depth" in point:
+        return point["depth"]
+    return f"{point['c_rule']} ({point['c']:.6g})" if point["c_rule"] else f"{point['c']:.6g}"

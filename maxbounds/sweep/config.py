@@ -324,10 +324,11 @@ def _check_work(task: Task) -> None:
     chain = sum(widths[l] * (K if l < len(widths) - 1 else 1) for l in layers)
     draws_explicit = task.method == "explicit" or task.estimator in ("jacobian", "activation")
     if draws_explicit and explicit > MAX_PARAMETERS:
+        why = ("the explicit sampler draws them" if task.method == "explicit" else
+               f"'{task.estimator}' checks the chain against explicit networks")
         raise MaxboundsValueError(
-            "sweep.grid.widths", f"an explicit network of widths {'-'.join(map(str, widths))} and rank {K} has "
-            f"{explicit:.3g} weights (at most {MAX_PARAMETERS:.0e}); "
-            + ("the chain's independent check draws such networks" if task.method != "explicit" else "make it smaller"))
+            "sweep.grid.widths", f"widths {'-'.join(map(str, widths))} with rank {K} need explicit networks of "
+            f"{explicit:.3g} weights, more than the {MAX_PARAMETERS:.0e} allowed ({why}); use smaller widths")
     per_network = (explicit if draws_explicit else 0) + (chain if task.method != "explicit" else 0)
     work = per_network * task.samples
     if work > MAX_TASK_WORK:
