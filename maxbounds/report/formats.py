@@ -14,6 +14,7 @@ import csv
 import io
 import math
 import numbers
+import re
 
 import mpmath as mp
 
@@ -57,7 +58,7 @@ def _exact(value, digits: int | None):
 def _latex_number(value, digits: int | None) -> str:
     text = _text(value, digits)
     if not _is_number(value):
-        return text.replace("\\", "\\textbackslash{}").replace("_", "\\_").replace("&", "\\&").replace("%", "\\%")
+        return _latex_text(text)
     if "e" in text:
         mantissa, exponent = text.split("e")
         return f"${mantissa}\\times 10^{{{int(exponent)}}}$"
@@ -72,17 +73,30 @@ _LATEX_NAMES = {
 }
 
 
-#: Columns beyond which a LaTeX table carries a comment on fitting it to the page.
-WIDE_COLUMNS = 6
+#: The text width of LaTeX's ``article`` class at 10 pt, in points: a wider table carries a comment on fitting it.
+TEXT_WIDTH_PT = 345.0
+#: An upper estimate of one printed character (a digit of Computer Modern at 10 pt is 5 pt) and of the space
+#: around a column (``\\tabcolsep`` on each side, 6 pt).
+_CHAR_PT, _COLUMN_PT = 5.5, 12.0
 
 
-def _latex_text(name: str) -> str:
-    """A column name as LaTeX text: every special character escaped."""
-    out = name
-    for char, escaped in (("\\", "\\textbackslash{}"), ("&", "\\&"), ("%", "\\%"), ("$", "\\$"), ("#", "\\#"),
-                          ("_", "\\_"), ("{", "\\{"), ("}", "\\}"), ("^", "\\^{}"), ("~", "\\~{}")):
-        out = out.replace(char, escaped)
-    return out.replace("|", "$|$")
+def _latex_visible(cell: str) -> int:
+    """How many characters ``cell`` prints, roughly: control words, braces and math markers print nothing."""
+    return len(re.sub(r"[{}$^_]", "", re.sub(r"\\[a-zA-Z]+", "", cell)))
+
+
+def latex_width_pt(cells: list[list[str]]) -> float:
+    """An upper estimate of a tabular's width in points: per column, its widest cell plus the column spacing."""
+    return sum(_COLUMN_PT + _CHAR_PT * max(_latex_visible(row[i]) for row in cells) for i in range(len(cells[0])))
+
+
+_LATEX_ESCAPES = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_",
+                  "{": "\\{", "}": "\\}", "^": "\\^{}", "~": "\\~{}", "|": "$|$"}
+
+
+def _latex_text(text: str) -> str:
+    """``text`` as LaTeX text: every special character escaped, in one pass (so no escape is escaped again)."""
+    return re.sub(r"[\\&%$#_{}^~|]", lambda match: _LATEX_ESCAPES[match.group()], text)
 
 
 #: Column stems that are constants of the rank K (S, L, M and their moments): written as math, S_t as $S_{t}(K)$.
@@ -119,20 +133,23 @@ def render(rows: list[dict], fmt: str = "table", digits: int | None = None, capt
             writer.writerow([_exact(row[c], digits) if digits else _csv_full(row[c]) for c in columns])
         return out.getvalue().rstrip("\n")
     if fmt == "latex":
+        header = [_latex_header(c) for c in columns]
+        body = [[_latex_number(row[c], digits) for c in columns] for row in rows]
         lines = []
         if caption:
             lines.append(f"% {caption}")
-        if len(columns) > WIDE_COLUMNS:
-            lines.append(f"% {len(columns)} columns may be wider than the text: wrap the tabular in "
-                         "\\resizebox{\\textwidth}{!}{...} (graphicx), set it in landscape (pdflscape), or "
-                         "print fewer digits (--digits)")
+        width = latex_width_pt([header, *body]) if columns else 0.0
+        if width > TEXT_WIDTH_PT:
+            lines.append(f"% this table may be wider than the text (about {width:.0f} pt of an article's "
+                         f"{TEXT_WIDTH_PT:.0f} pt): wrap the tabular in \\resizebox{{\\textwidth}}{{!}}{{...}} "
+                         "(graphicx), set it in landscape (pdflscape), or print fewer digits (--digits)")
         lines += [
             "\\begin{tabular}{" + "r" * len(columns) + "}",
             "\\toprule",
-            " & ".join(_latex_header(c) for c in columns) + " \\\\",
+            " & ".join(header) + " \\\\",
             "\\midrule",
         ]
-        lines += [" & ".join(_latex_number(row[c], digits) for c in columns) + " \\\\" for row in rows]
+        lines += [" & ".join(cells) + " \\\\" for cells in body]
         lines += ["\\bottomrule", "\\end{tabular}"]
         return "\n".join(lines)
     cells = [[_text(row[c], digits) for c in columns] for row in rows]
