@@ -26,6 +26,13 @@ COMMANDS = [
     ["bounds", "length", *W, "--format", "latex"],
     ["bounds", "activation", *W, "--format", "latex"],
     ["bounds", "jacobian", *W, "--sweep", "depth=2-4", "--format", "latex"],
+    ["bounds", "jacobian", *W, "--relu", "--format", "latex"],
+    ["bounds", "jacobian", *W, "--sweep", "c=0.5,1/M", "--format", "latex"],
+    ["bounds", "jacobian", "--widths", "10,10x10000,10", "--rank", "3", "--format", "latex"],
+    ["bounds", "gradient", *W, "--input", "0,0,0", "--format", "latex"],
+    ["bounds", "regions", *W, "--bias-var", "1", "--format", "latex"],
+    ["bounds", "lognorm", *W, "--format", "latex"],
+    ["constants", "--rank", "2", "--dps", "40", "--moment", "0.5", "--format", "latex"],
     ["regions", "count", "--widths", "2,5,1", "--format", "latex", "--quiet"],
     ["regions", "count", "--widths", "2,5,5,1", "--networks", "3", "--format", "latex", "--quiet"],
 ]
@@ -118,6 +125,7 @@ def _compile(text: str, folder) -> str:
 def test_latex_compiles_with_pdflatex_and_fits_the_page_or_says_so(capsys, tmp_path):
     """Every LaTeX output compiles; one wider than an article's text width carries the note on how to set it."""
     outputs = [_latex(argv, capsys) for argv in COMMANDS] + _sweep_show_latex(tmp_path, capsys)
+    outputs.append(_latex(["bounds", "jacobian", *W, "--symbolic", "--format", "latex"], capsys))  # align*
     outputs.append(_latex(["constants", "--rank", "2-4", "--moment", "0.5", "1.5", "3", "4", "--format", "latex"],
                           capsys))
     wide = 0

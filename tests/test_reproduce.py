@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -233,6 +235,12 @@ def test_reproduce_writes_png_json_csv(name, tmp_path):
     with open(result["csv"]) as handle:
         lines = handle.read().splitlines()
     assert len(lines) >= 2 and "," in lines[0]
+    if "tex" in result and shutil.which("pdflatex"):  # the LaTeX table compiles in a minimal booktabs article
+        (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n"
+                                          f"\\input{{{name}.tex}}\n\\end{{document}}\n")
+        compiled = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                                  cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert compiled.returncode == 0, compiled.stdout[-2000:]
 
 
 def test_reproduce_leaves_nothing_when_writing_fails(tmp_path, monkeypatch):

@@ -481,7 +481,10 @@ def run(args) -> int:
         if args.format == "latex":
             import sympy
 
-            text = "\n".join(f"{k}: ${sympy.latex(v)}$" for k, v in expressions.items())
+            from ..report.formats import latex_equations
+
+            text = latex_equations({k: sympy.latex(v) for k, v in expressions.items()},
+                                   caption=f"maxbounds bounds jacobian --symbolic: {arch.describe()}")
         elif args.format == "json":
             output.write(sys.stdout, "bounds", {"quantity": "jacobian",
                                                 "expressions": {k: str(v) for k, v in expressions.items()}}, arch)

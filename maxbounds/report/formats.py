@@ -68,6 +68,7 @@ def _latex_number(value, digits: int | None) -> str:
 _LATEX_NAMES = {
     "mean_lower": r"$E[B_{\mathrm{lo}}]$", "mean_upper": r"$E[B_{\mathrm{up}}]$",
     "second_lower": r"$E[B_{\mathrm{lo}}^2]$", "second_upper": r"$E[B_{\mathrm{up}}^2]$",
+    "second_moment_lower": r"$E[B_{\mathrm{lo}}^2]$", "second_moment_upper": r"$E[B_{\mathrm{up}}^2]$",
     "mean_sq_norm": r"$E\|x_l\|^2$", "var_sq_norm": r"$\operatorname{Var}\|x_l\|^2$",
     "depth": "$L$", "c": "$c$", "layer": "layer", "quantity": "quantity", "lower": "lower", "upper": "upper",
 }
@@ -116,6 +117,25 @@ def _latex_header(name: str) -> str:
             return f"$E|\\Xi|^{{{order}}}$"
         return f"${stem}_{{{order}}}(K)$" if order else f"${stem}(K)$"
     return _latex_text(name)
+
+
+def latex_equations(expressions: dict[str, str], caption: str | None = None) -> str:
+    """Named LaTeX expressions as one ``align*`` display (amsmath): ``name &= expression`` per line.
+
+    Names are set as :func:`render`'s column headers are; a display estimated wider than an article's text
+    carries the same comment on fitting it as a wide table.
+    """
+    lines = [f"% {caption}"] if caption else []
+    named = [(_latex_header(name).strip("$") if _latex_header(name).startswith("$")
+              else f"\\text{{{_latex_header(name)}}}", value) for name, value in expressions.items()]
+    width = max((_CHAR_PT * (_latex_visible(n) + _latex_visible(v)) for n, v in named), default=0.0)
+    if width > TEXT_WIDTH_PT:
+        lines.append(f"% this display may be wider than the text (about {width:.0f} pt of an article's "
+                     f"{TEXT_WIDTH_PT:.0f} pt): set it in landscape (pdflscape) or break the lines by hand")
+    lines.append("\\begin{align*}")
+    lines += [f"{n} &= {v}" + (" \\\\" if i < len(named) - 1 else "") for i, (n, v) in enumerate(named)]
+    lines.append("\\end{align*}")
+    return "\n".join(lines)
 
 
 def render(rows: list[dict], fmt: str = "table", digits: int | None = None, caption: str | None = None) -> str:
