@@ -48,9 +48,12 @@ def run(args) -> int:
     ranks = args.rank
     pieces = [ranks[i:i + CHUNK] for i in range(0, len(ranks), CHUNK)]
     digits = args.digits or args.dps
+    # a LaTeX table's page-width note is decided on its first piece and its last rank (the widest K, and the
+    # smallest constants where they switch to exponent form), so that a streamed table has the note of the whole
+    last = constants_table(ranks[-1:], moments=args.moment, dps=args.dps) if args.format == "latex" else []
     if len(pieces) == 1 and args.format != "json":
         rows = constants_table(ranks, moments=args.moment, dps=args.dps)
-        sys.stdout.write(render(rows, args.format, digits=digits, caption=caption) + "\n")
+        sys.stdout.write(render(rows, args.format, digits=digits, caption=caption, width_rows=last) + "\n")
         return 0
     from ._progress import progress_bar
 
@@ -63,8 +66,8 @@ def run(args) -> int:
             if args.format == "json":
                 text = output.row_lines([json_row(row, digits) for row in rows], first=index == 0)
             else:
-                text = _piece(render(rows, args.format, digits=digits, caption=caption), args.format, index == 0,
-                              index == len(pieces) - 1)
+                text = _piece(render(rows, args.format, digits=digits, caption=caption, width_rows=last),
+                              args.format, index == 0, index == len(pieces) - 1)
             sys.stdout.write(text)
             sys.stdout.flush()
             if advance is not None:

@@ -138,8 +138,13 @@ def latex_equations(expressions: dict[str, str], caption: str | None = None) -> 
     return "\n".join(lines)
 
 
-def render(rows: list[dict], fmt: str = "table", digits: int | None = None, caption: str | None = None) -> str:
-    """Return ``rows`` rendered as ``fmt`` (one of :data:`FORMATS`)."""
+def render(rows: list[dict], fmt: str = "table", digits: int | None = None, caption: str | None = None,
+           width_rows: list[dict] = ()) -> str:
+    """Return ``rows`` rendered as ``fmt`` (one of :data:`FORMATS`).
+
+    LaTeX only: ``width_rows`` are further rows counted (not printed) in the width estimate that decides the
+    page-width comment, for a table printed in pieces.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     columns = list(rows[0]) if rows else []
@@ -158,7 +163,8 @@ def render(rows: list[dict], fmt: str = "table", digits: int | None = None, capt
         lines = []
         if caption:
             lines.append(f"% {caption}")
-        width = latex_width_pt([header, *body]) if columns else 0.0
+        extra = [[_latex_number(row[c], digits) for c in columns] for row in width_rows]
+        width = latex_width_pt([header, *body, *extra]) if columns else 0.0
         if width > TEXT_WIDTH_PT:
             lines.append(f"% this table may be wider than the text (about {width:.0f} pt of an article's "
                          f"{TEXT_WIDTH_PT:.0f} pt): wrap the tabular in \\resizebox{{\\textwidth}}{{!}}{{...}} "
