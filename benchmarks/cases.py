@@ -61,6 +61,17 @@ class ConstantsCase:
     kind: str = "constants"
 
 
+@dataclasses.dataclass(frozen=True)
+class SuiteCase:
+    """The default ``maxbounds validate`` suite, run as a user runs it: a new process, warm Numba cache."""
+
+    #: the suite's own time must be at most this (issue 15: 15 s on 2 cores)
+    target_seconds: float = 15.0
+    #: arguments after ``validate`` (none: the default suite)
+    argv: tuple = ()
+    kind: str = "suite"
+
+
 def _fig1_conv():
     return Architecture.convolutional(channels=(3,) + (2,) * 9, image=(32, 32), n_out=1, kernel_size=3,
                                       ranks=5, c="1/M")
@@ -75,6 +86,7 @@ CASES = {
     "regions-w6-K2": RegionsCase("2,6x3,2", 2),
     "regions-w6-K5": RegionsCase("2,6x3,2", 5),
     "constants": ConstantsCase(),
+    "validate-suite": SuiteCase(),
 }
 
 #: Small cases for tests; run only when named with ``--case``.
@@ -83,6 +95,7 @@ TINY = {
     "tiny-conv": ConvCase(Architecture.convolutional(channels=(2, 3, 2), image=(5, 4), n_out=2, ranks=3,
                                                      c="1/M"), 400, 200),
     "tiny-constants": ConstantsCase(k_max=100, sample=2, quick_sample=2),
+    "tiny-suite": SuiteCase(argv=("--suite", "network")),
 }
 
 

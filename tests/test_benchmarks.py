@@ -130,7 +130,17 @@ def test_runner_json_schema(tmp_path, capsys):
     references = [row for row in printed["cases"] if row["ratio"] == 1.0]
     assert {row["name"] for row in references} == names
     for target in printed["targets"]:
-        assert {"name", "value", "required", "met"} == set(target)
+        assert {"name", "value", "required", "at_least", "met"} == set(target)
+
+
+def test_suite_case_times_the_command_and_the_suite_and_sets_its_target():
+    result = compare.run(["tiny-suite"], quick=True, repeats=1)
+    whole, alone = result["cases"]
+    assert "whole command" in whole["contender"] and "suite alone" in alone["contender"]
+    assert 0 < alone["seconds"] < whole["seconds"]  # the process start and imports come on top of the suite
+    assert "0 failed" in whole["note"]
+    (target,) = result["targets"]
+    assert target["required"] == 15.0 and not target["at_least"] and target["value"] == alone["seconds"]
 
 
 def test_runner_rejects_bad_options(capsys):
