@@ -21,18 +21,22 @@ roots of :math:`f = y_k` moved *outwards* by a margin that is verified
 lies in the *inner* interval :math:`[\ell_{k+1}, r_{k+1}] \subseteq \{f \ge y_{k+1}\}`
 (roots moved *inwards*, also verified) is under ``f`` whatever its height and
 is accepted at once; that is most draws.  The others draw a height and are
-accepted when it is below :math:`f(x)`.  Base draws beyond :math:`R_1` in
+accepted when it is below :math:`f(x)`; since ``f`` is log-concave, a line
+below it on each sliver (:func:`_squeeze`) accepts a third of those without
+evaluating ``f``.  Base draws beyond :math:`R_1` in
 virtual coordinates go to the tails, sampled exactly by inversion of ``F``.
 So the margins cost a few rejections and never bias the law: the sampler is
 exact for any tables that satisfy the two verified inclusions, which
 :func:`verify` checks again.
 
-There are exactly :data:`LAYERS` = 256 layers: the base height is set by
+There are exactly :data:`LAYERS` = 512 layers: the base height is set by
 the quantile of the left edge, solved by bisection so that the recursion ends
-at the 256th layer (98% of draws are then accepted at once, and about 3e-4 go
-to the tails).  One 64-bit draw gives the layer (its low 8 bits) and the
-position in it (its top 53 bits), as in the normal ziggurat of
-:mod:`maxbounds._ziggurat`; :func:`packed` lays each layer out in one row.
+at the 512th layer (99.1% of draws are then accepted at once, and about 1.1e-4
+go to the tails; solving a rank's tables takes about 0.2 s, once per process).
+One 64-bit draw gives the layer (its low 9 bits) and the position in it (its
+top 53 bits), as in the normal ziggurat of :mod:`maxbounds._ziggurat`;
+:func:`packed` lays the numbers every draw reads in 32 bytes a layer (16 KB in
+all) and the others apart.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 #: Layers of every table (a power of two: the layer is the low bits of one 64-bit draw).
-LAYERS = 256
+LAYERS = 512
 #: The largest rank the ziggurat serves (above, one uniform by inversion is as fast).
 MAX_RANK = 64
 #: Relative margins by which the edges are moved (and verified) outwards and inwards.
@@ -79,19 +83,22 @@ def _mode(K: int) -> float:
     return brentq(slope, -1.0, 10.0, xtol=1e-15, rtol=1e-15, maxiter=200)
 
 
-def _edge(y: float, K: int, mode: float, side: int, outwards: bool) -> float:
+def _edge(y: float, K: int, mode: float, side: int, outwards: bool, far: float | None = None,
+          xtol: float = 1e-14) -> float:
     """The root of ``f = y`` left (``side = -1``) or right (``+1``) of the mode, moved out- or inwards.
 
     Outwards: ``f(edge) < y``; inwards: ``f(edge) >= y`` (``nan`` if no such
-    point exists near the root: the inner interval is then empty).
+    point exists near the root: the inner interval is then empty).  The root is
+    bracketed by the mode and ``far``, a point on that side where ``f < y`` (by
+    default 40 from the mode; the previous layer's edge is a much closer one).
     """
     log_y = math.log(y)
-    far = mode + side * 40.0
+    far = mode + side * 40.0 if far is None else far
 
     def gap(x):
         return log_density(x, K) - log_y
 
-    root = brentq(gap, *sorted((mode, far)), xtol=1e-14, rtol=1e-15, maxiter=300)
+    root = brentq(gap, *sorted((mode, far)), xtol=xtol, rtol=1e-15, maxiter=300)
     step = MARGIN * (1.0 + abs(root))
     direction = side if outwards else -side
     for _ in range(12):
@@ -104,14 +111,17 @@ def _edge(y: float, K: int, mode: float, side: int, outwards: bool) -> float:
     return math.nan
 
 
-def _outer(K: int, quantile: float):
-    """The outer edges and heights for the base quantile ``quantile``: ``(lows, highs, heights, masses, v)``."""
+def _outer(K: int, quantile: float, xtol: float = 1e-14):
+    """The outer edges and heights for the base quantile ``quantile``: ``(lows, highs, heights, masses, v)``.
+
+    ``xtol`` is the roots' tolerance (a coarse one serves to count the layers; the tables use the default).
+    """
     mode = _mode(K)
     top = density(mode, K)
     # the base: the left edge at the quantile, the right edge at the same height
     left_root = brentq(lambda x: _cdf(x, K) - quantile, mode - 40.0, mode, xtol=1e-14, maxiter=300)
     y1 = density(left_root, K)
-    L1, R1 = _edge(y1, K, mode, -1, True), _edge(y1, K, mode, 1, True)
+    L1, R1 = _edge(y1, K, mode, -1, True, xtol=xtol), _edge(y1, K, mode, 1, True, xtol=xtol)
     left_mass, right_mass = _cdf(L1, K), -math.expm1(K * math.log(0.5 * math.erfc(-R1 / math.sqrt(2.0))))
     v = y1 * (R1 - L1) + left_mass + right_mass
     lows, highs, heights = [L1], [R1], [0.0, y1]
@@ -120,20 +130,28 @@ def _outer(K: int, quantile: float):
         heights.append(y_next)
         if y_next >= top:
             break
-        lows.append(_edge(y_next, K, mode, -1, True))
-        highs.append(_edge(y_next, K, mode, 1, True))
+        lows.append(_edge(y_next, K, mode, -1, True, lows[-1], xtol))  # edges move towards the mode
+        highs.append(_edge(y_next, K, mode, 1, True, highs[-1], xtol))
     return lows, highs, heights, (left_mass, right_mass), v
 
 
-def _quantile(K: int) -> float:
-    """The base quantile that gives exactly :data:`LAYERS` layers (bisection on its logarithm)."""
-    low, high = math.log(2.0**-22), math.log(2.0**-8)  # many layers .. few layers
-    for _ in range(60):
-        middle = 0.5 * (low + high)
-        layers = len(_outer(K, math.exp(middle))[2]) - 1
-        if layers == LAYERS:
-            return math.exp(middle)
-        low, high = (middle, high) if layers > LAYERS else (low, middle)
+def _quantile(K: int):
+    """The base quantile that gives exactly :data:`LAYERS` layers, and its :func:`_outer` (bisection on its log).
+
+    The bisection counts layers with coarse roots (``xtol`` 1e-9); the quantile found is kept once the
+    precise roots of the tables give the same count (otherwise the bisection goes on with precise roots).
+    """
+    low, high = math.log(2.0**-26), math.log(2.0**-8)  # many layers .. few layers
+    for xtol in (1e-9, 1e-14):
+        for _ in range(60):
+            middle = 0.5 * (low + high)
+            layers = len(_outer(K, math.exp(middle), xtol)[2]) - 1
+            if layers == LAYERS:
+                outer = _outer(K, math.exp(middle))
+                if len(outer[2]) - 1 == LAYERS:
+                    return math.exp(middle), outer
+                break  # the coarse count is at a boundary: go on with precise roots
+            low, high = (middle, high) if layers > LAYERS else (low, middle)
     raise RuntimeError(f"ziggurat for K={K}: no base quantile gives {LAYERS} layers")
 
 
@@ -151,25 +169,59 @@ def tables(K: int):
         raise ValueError(f"the ziggurat serves ranks 2..{MAX_RANK}, got {K}")
     mode = _mode(K)
     top = density(mode, K)
-    lows, highs, heights, (left_mass, right_mass), v = _outer(K, _quantile(K))
+    lows, highs, heights, (left_mass, right_mass), v = _quantile(K)[1]
     n = len(heights) - 1  # layers 0..n-1; heights y_0..y_n
     L1, y1 = lows[0], heights[1]
     table = np.full((5, n + 1), np.nan)
     table[0, 1:n], table[1, 1:n] = lows, highs
     table[0, 0], table[1, 0] = L1, v / y1
     for k in range(1, n + 1):
-        if heights[k] < top:
-            table[2, k] = _edge(heights[k], K, mode, -1, False)
-            table[3, k] = _edge(heights[k], K, mode, 1, False)
+        if heights[k] < top:  # bracketed by the outer edges at the same height
+            table[2, k] = _edge(heights[k], K, mode, -1, False, lows[max(k - 1, 0)])
+            table[3, k] = _edge(heights[k], K, mode, 1, False, highs[max(k - 1, 0)])
     table[4] = heights
     tail = np.array([n, left_mass / (left_mass + right_mass), math.log(0.5 * math.erfc(-L1 / math.sqrt(2.0))),
                      right_mass])
     return table, tail
 
 
+#: Numbers per layer: 0-3 are read by every draw, 4-11 only by the draws not accepted at once.
+COLUMNS = 12
+#: The squeeze lines are lowered by this relative amount, so that rounding cannot lift them above ``f``.
+SQUEEZE_MARGIN = 1e-9
+
+
+def _squeeze(a: float, b: float, K: int, tangent_at: float, left: float, width: float) -> tuple[float, float]:
+    r"""A line in the position ``p`` (``x = left + p * width``) below ``f`` on ``[a, b]``: ``(A, B)``, ``A + B p``.
+
+    ``f`` is log-concave (:math:`\log\varphi` and :math:`\log\Phi` are concave), so on ``[a, b]`` it lies
+    above :math:`e^{\ell}`, with :math:`\ell` the chord of :math:`\log f` between ``a`` and ``b``; and
+    :math:`e^{\ell}`, being convex, lies above its tangent at ``tangent_at`` (``a`` or ``b``):
+    :math:`f(x) \ge f(t)\,(1 + s\,(x - t))`, ``s`` the chord's slope.  Lowered by :data:`SQUEEZE_MARGIN`.
+    """
+    log_a, log_b = log_density(a, K), log_density(b, K)
+    slope = (log_b - log_a) / (b - a)
+    height = density(tangent_at, K) * (1.0 - SQUEEZE_MARGIN)
+    # height * (1 + slope * (left + p * width - t)) = A + B p
+    return height * (1.0 + slope * (left - tangent_at)), height * slope * width
+
+
 @lru_cache(maxsize=None)
 def packed(K: int) -> np.ndarray:
-    """The tables as the kernel reads them: one row of 8 numbers per layer, shape ``(LAYERS, 8)``.
+    """The tables as the kernel reads them: shape ``(3, LAYERS, 4)``, the columns of :func:`columns` in groups of 4.
+
+    ``packed(K)[g, k, j]`` is ``columns(K)[k, 4 g + j]``.  The first group, the only one that most draws
+    read, is then 32 bytes a layer (16 KB for 512 layers, which stays in the L1 cache).
+    """
+    rows = columns(K)
+    out = np.ascontiguousarray(rows.reshape(LAYERS, 3, 4).transpose(1, 0, 2))
+    out.setflags(write=False)
+    return out
+
+
+@lru_cache(maxsize=None)
+def columns(K: int) -> np.ndarray:
+    """The tables, one row of :data:`COLUMNS` numbers per layer, ``(LAYERS, COLUMNS)``.
 
     Row ``k``: the left edge ``L_k`` and width ``w_k`` of the rectangle (base:
     ``L_1`` and the virtual width ``v / y_1``); the positions ``(l_{k+1} - L_k)/w_k``
@@ -178,28 +230,39 @@ def packed(K: int) -> np.ndarray:
     height ``y_k`` and the layer's height ``y_{k+1} - y_k``; for the base, the
     position ``(R_1 - L_1)/w_0`` beyond which a draw goes to the tails; then the
     tails' ``F(L_1)/T``, ``log Phi(L_1)`` and ``1 - F(R_1)`` in row 1's spare
-    column and rows 2, 3 (column 7).  A row fits one cache line.
+    column and rows 2, 3 (column 7).  Columns 8, 9 and 10, 11: the squeeze lines
+    ``A + B p`` (:func:`_squeeze`) below ``f`` on the left and right slivers, the
+    positions left of the inner interval and right of it (``-1, 0``, never, for the
+    top layer, whose interval is empty).
     """
     edges, tail = tables(K)
     n = int(tail[0])
-    out = np.zeros((n, 8))
+    out = np.zeros((n, COLUMNS))
     for k in range(n):
         if k == 0:
             left, width = edges[0, 0], edges[1, 0]
             inner = (edges[2, 1], edges[3, 1])
-            out[0, 4], out[0, 5], out[0, 6] = 0.0, edges[4, 1], (edges[1, 1] - left) / width
+            right = edges[1, 1]
+            out[0, 4], out[0, 5], out[0, 6] = 0.0, edges[4, 1], (right - left) / width
         else:
             left, width = edges[0, k], edges[1, k] - edges[0, k]
             inner = (edges[2, k + 1], edges[3, k + 1])
+            right = edges[1, k]
             out[k, 4], out[k, 5] = edges[4, k], edges[4, k + 1] - edges[4, k]
         out[k, 0], out[k, 1] = left, width
         if math.isnan(inner[0]):
             out[k, 2], out[k, 3] = 1.0, 0.0
+            out[k, 8:12] = (-1.0, 0.0, -1.0, 0.0)
         else:
             # positions whose abscissa lies inside the verified inner interval, moved inwards by 1e-12 so that
             # the rounding of left + position * width cannot leave it (verify checks it)
             out[k, 2] = (inner[0] - left) / width + 1e-12
             out[k, 3] = (inner[1] - left) / width - 1e-12
+            # the slivers the squeeze serves reach a little past the inner edges (the positions above)
+            b = left + out[k, 2] * width + 1e-12 * width
+            c = left + out[k, 3] * width - 1e-12 * width
+            out[k, 8:10] = _squeeze(left, b, K, b, left, width)
+            out[k, 10:12] = _squeeze(c, right, K, c, left, width)
     out[1, 7], out[2, 7], out[3, 7] = tail[1], tail[2], tail[3]
     return out
 
@@ -221,21 +284,29 @@ def verify(K: int) -> None:
     v = table[1, 0] * heights[1]
     areas = [(table[1, k] - table[0, k]) * (heights[k + 1] - heights[k]) for k in range(1, n)]
     assert np.allclose(areas, v, rtol=1e-12)
-    rows = packed(K)
+    rows = columns(K)
+    assert np.array_equal(packed(K).transpose(1, 0, 2).reshape(LAYERS, COLUMNS), rows)
     for k in range(n):  # the packed immediate-accept positions map into the verified inner intervals
         left, width, lo, hi = rows[k, :4]
         if lo <= hi:
             inner = (table[2, k + 1], table[3, k + 1]) if k else (table[2, 1], table[3, 1])
             assert inner[0] <= left + lo * width and left + hi * width <= inner[1]
+        # the squeeze lines lie below f on the slivers (log-concavity; checked on a grid, ends included)
+        end = (table[1, 1] - left) / width if k == 0 else 1.0
+        for line, grid in ((slice(8, 10), np.linspace(0.0, min(lo, 1.0), 33)),
+                           (slice(10, 12), np.linspace(max(hi, 0.0), end, 33))):
+            A, B = rows[k, line]
+            for p in grid:
+                assert A + B * p <= density(left + p * width, K), (K, k, p)
 
 
 def stacked(ranks) -> np.ndarray:
-    """:func:`packed` tables for each rank of ``ranks``, shape ``(len(ranks), LAYERS, 8)``.
+    """:func:`packed` tables for each rank of ``ranks``, shape ``(len(ranks), 3, LAYERS, 4)``.
 
     A rank the ziggurat does not serve (1, or above :data:`MAX_RANK`) gets
-    zeros (its sampler draws otherwise; the kernel tests ``table[0, 1] > 0``).
+    zeros (its sampler draws otherwise; the kernel tests ``table[0, 0, 1] > 0``).
     """
-    out = np.zeros((len(ranks), LAYERS, 8))
+    out = np.zeros((len(ranks), 3, LAYERS, 4))
     for i, K in enumerate(ranks):
         if 2 <= int(K) <= MAX_RANK:
             out[i] = packed(int(K))

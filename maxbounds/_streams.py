@@ -132,6 +132,9 @@ def ndtri(p):
 
 
 _ZMASK = np.uint64(_ziggurat.LAYERS - 1)
+#: The layer bits of the maxima's ziggurat: ``maxbounds._max_ziggurat.LAYERS - 1`` (a test checks they agree;
+#: that module is not imported here, since it needs SciPy's root finder only to build its tables).
+_MAX_ZMASK = np.uint64(511)
 _S8 = np.uint64(8)
 _ONE = np.uint64(1)
 _ZR = _ziggurat.R
@@ -203,39 +206,116 @@ def _max_tail(state, K, p_left, log_cdf_left, right_mass):
     return -ndtri(-math.expm1(math.log1p(-w * right_mass) / K))
 
 
+#: Draws per batch of :func:`gaussian_max_table` (the size of the scratch array of 64-bit words it is given).
+MAX_BATCH = 256
+
+
 @_jit
-def gaussian_max_table(state, n, K, table, out):
+def fill_u64(state, bits, m):
+    """The next ``m`` outputs of the stream into ``bits[:m]``, as :func:`next_u64` would give them one by one.
+
+    The state stays in registers for the whole loop and is written back once, at the end.
+    """
+    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+    for j in range(m):
+        a = s1 * _U5
+        bits[j] = ((a << _S7) | (a >> _S57)) * _U9
+        t = s1 << _S17
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = (s3 << _S45) | (s3 >> _S19)
+    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
+
+
+@_jit
+def _max_position(bits):
+    """The position in its layer that a 64-bit draw gives: its top 53 bits over 2^53, in [0, 1)."""
+    return float(np.int64(bits >> _S11)) * _TWO_M53  # < 2^53: as a signed integer, one conversion instruction
+
+
+@_jit
+def _max_one(state, K, table):
+    """One variate by the ziggurat (the whole algorithm for one draw; see :func:`gaussian_max_table`)."""
+    while True:
+        bits = next_u64(state)
+        k = int(bits & _MAX_ZMASK)
+        position = _max_position(bits)
+        if table[0, k, 2] <= position <= table[0, k, 3]:
+            return table[0, k, 0] + position * table[0, k, 1]
+        accepted, x = _max_second_stage(state, K, table, k, position)
+        if accepted:
+            return x
+
+
+@_jit
+def _max_second_stage(state, K, table, k, position):
+    """``(accepted, x)`` for a draw outside its layer's inner interval: a tail, or a height under the density.
+
+    The height is first compared with the layer's squeeze line (below the density by log-concavity,
+    :func:`maxbounds._max_ziggurat._squeeze`), then, where it lies above it, with the density itself.
+    """
+    if k == 0 and position > table[1, 0, 2]:
+        return True, _max_tail(state, K, table[1, 1, 3], table[1, 2, 3], table[1, 3, 3])
+    x = table[0, k, 0] + position * table[0, k, 1]
+    height = table[1, k, 0] + uniform(state) * table[1, k, 1]
+    if position < table[0, k, 2]:
+        squeeze = table[2, k, 0] + position * table[2, k, 1]
+    else:
+        squeeze = table[2, k, 2] + position * table[2, k, 3]
+    if height < squeeze or height < math.exp(_max_log_density(x, K)):
+        return True, x
+    return False, x
+
+
+@_jit
+def gaussian_max_table(state, n, K, table, bits, out=None):
     r""":math:`\sum_{i \le n}\Xi_i^2` of ``n`` maxima of ``K`` standard normals, by the ziggurat of
-    :mod:`maxbounds._max_ziggurat`; the variates themselves go to ``out`` when it has ``n`` entries
-    (pass an empty array otherwise).
+    :mod:`maxbounds._max_ziggurat`; the variates themselves go to ``out`` (``n`` entries) when it is given.
+    Numba compiles the two cases apart (``out`` ``None`` or an array): the chain's, without the stores,
+    is then free of them (a store that might alias the scratch words slows the loop by half).
 
     ``table`` is that module's :func:`~maxbounds._max_ziggurat.packed` for
-    ``K`` (256 rows).  One 64-bit draw gives the layer ``k`` (its low 8 bits)
-    and the position in it (its top 53 bits); about 98% of variates need
-    nothing more.  The others draw a height (accepted under the density) or,
-    from the base layer, go to a tail (:func:`_max_tail`).  The loop over the
-    ``n`` variates lives here, so that the table is passed once and not per
-    variate.
+    ``K``; ``bits`` a scratch array of 64-bit words (at most :data:`MAX_BATCH` are used).  One 64-bit draw
+    gives the layer ``k`` (its low 9 bits) and the position in it (its top 53 bits); about 99% of variates
+    need nothing more.  The draws come in batches (:func:`fill_u64`): a first pass keeps those accepted at
+    once and sets the others aside; each of those then goes through the second stage
+    (:func:`_max_second_stage`), and a draw rejected there is replaced by a new variate
+    (:func:`_max_one`).  Every draw thus gives one variate, and the variates are independent with the law
+    :math:`\Phi^K`; only their order differs from one-at-a-time sampling.
     """
-    store = out.shape[0] >= n
+    batch = min(bits.shape[0], MAX_BATCH)
     total = 0.0
-    for i in range(n):
-        while True:
-            bits = next_u64(state)
-            k = int(bits & _ZMASK)
-            position = float(bits >> _S11) * _TWO_M53
-            x = table[k, 0] + position * table[k, 1]
-            if table[k, 2] <= position <= table[k, 3]:
-                break
-            if k == 0 and position > table[0, 6]:
-                x = _max_tail(state, K, table[1, 7], table[2, 7], table[3, 7])
-                break
-            height = table[k, 4] + uniform(state) * table[k, 5]
-            if height < math.exp(_max_log_density(x, K)):
-                break
-        total += x * x
-        if store:
-            out[i] = x
+    i = 0
+    while i < n:
+        m = min(batch, n - i)
+        fill_u64(state, bits, m)
+        deferred = 0
+        for j in range(m):
+            word = bits[j]
+            k = int(word & _MAX_ZMASK)
+            position = _max_position(word)
+            if table[0, k, 2] <= position <= table[0, k, 3]:
+                x = table[0, k, 0] + position * table[0, k, 1]
+                total += x * x
+                if out is not None:
+                    out[i] = x
+                i += 1
+            else:
+                bits[deferred] = word
+                deferred += 1
+        for j in range(deferred):
+            word = bits[j]
+            k = int(word & _MAX_ZMASK)
+            accepted, x = _max_second_stage(state, K, table, k, _max_position(word))
+            if not accepted:
+                x = _max_one(state, K, table)
+            total += x * x
+            if out is not None:
+                out[i] = x
+            i += 1
     return total
 
 
@@ -244,7 +324,7 @@ def gaussian_max_table(state, n, K, table, out):
 # ---------------------------------------------------------------------------
 @_jit
 def standard_gamma(state, a):
-    r"""A Gamma(a, 1) variate, ``a > 0``: Marsaglia and Tsang's squeeze-free rejection method.
+    r"""A Gamma(a, 1) variate, ``a > 0``: Marsaglia and Tsang's rejection method, with their squeeze.
 
     For :math:`a \ge 1`, with :math:`d = a - 1/3`, :math:`c = 1/\sqrt{9d}`,
     propose :math:`V = (1 + cZ)^3` (``Z`` normal) and accept when
@@ -264,7 +344,9 @@ def standard_gamma(state, a):
         if v <= 0.0:
             continue
         v = v * v * v
-        if math.log(uniform(state)) < 0.5 * z * z + d - d * v + d * math.log(v):
+        u = uniform(state)
+        # Marsaglia and Tsang's squeeze u < 1 - 0.0331 z^4 implies the exact test; it skips both logarithms
+        if u < 1.0 - 0.0331 * (z * z) * (z * z) or math.log(u) < 0.5 * z * z + d - d * v + d * math.log(v):
             return d * v * boost
 
 

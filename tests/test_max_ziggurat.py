@@ -28,7 +28,7 @@ def _draw(seed, count, K, table):
     state = np.empty(4, dtype=np.uint64)
     _streams.seed_stream(state, np.uint64(seed), np.uint64(0))
     out = np.empty(count)
-    total = _streams.gaussian_max_table(state, count, K, table, out)
+    total = _streams.gaussian_max_table(state, count, K, table, np.empty(_streams.MAX_BATCH, np.uint64), out)
     return out, total
 
 
@@ -43,7 +43,8 @@ def drawn(request):
 def test_tables_satisfy_the_inclusions_that_make_the_sampler_exact():
     for K in (*range(2, 17), 32, 63, 64):
         _max_ziggurat.verify(K)
-        assert _max_ziggurat.packed(K).shape == (_max_ziggurat.LAYERS, 8)
+        assert _max_ziggurat.packed(K).shape == (3, _max_ziggurat.LAYERS, 4)
+    assert int(_streams._MAX_ZMASK) == _max_ziggurat.LAYERS - 1  # the kernel's layer bits are the tables' layers
     with pytest.raises(ValueError):
         _max_ziggurat.tables(1)
 

@@ -25,7 +25,7 @@ import numpy as np
 from ..layers import _kernels as _layer_kernels
 from ..layers.serial import F_BSD, F_WSD, I_NIN, I_WIDTH
 from .._streams import (  # noqa: F401  (re-exported: the kernels' vocabulary)
-    chi_square, gaussian_max, gaussian_max_table, mix64, ndtri, next_u64, normal, runtime_bool,
+    MAX_BATCH, chi_square, gaussian_max, gaussian_max_table, mix64, ndtri, next_u64, normal, runtime_bool,
     seed_stream, standard_gamma, uniform,
 )
 
@@ -68,12 +68,12 @@ def correlation(log_xx, log_vv, cos, sin_sq, log_scale, log_beta):
 
 
 @_jit
-def draw_layer(state, n, K, table):
+def draw_layer(state, n, K, table, bits):
     r"""The three draws of one layer: :math:`A = \sum_{i\le n}\Xi_i^2`, :math:`g \sim N(0,1)`, :math:`\chi \sim \chi^2_{n-1}`.
 
     The maxima come from the ziggurat :func:`gaussian_max_table` where
-    ``table`` holds its table (``table[0, 1] > 0``: ranks 2 to
-    :data:`maxbounds._max_ziggurat.MAX_RANK`), else from :func:`gaussian_max`
+    ``table`` holds its table (``table[0, 0, 1] > 0``: ranks 2 to
+    :data:`maxbounds._max_ziggurat.MAX_RANK`; ``bits`` its scratch words), else from :func:`gaussian_max`
     (one uniform by inversion for large ``K``); for
     ``K = 1``, where :math:`A \sim \chi^2_n`, one gamma draw.  Then one
     normal for ``g`` and one gamma draw for :math:`\chi`: :math:`O(nK)` (small
@@ -81,8 +81,8 @@ def draw_layer(state, n, K, table):
     """
     if K == 1:
         A = chi_square(state, n)
-    elif table[0, 1] > 0:
-        A = gaussian_max_table(state, n, K, table, table[0, :0])  # an empty view: the variates are not kept
+    elif table[0, 0, 1] > 0:
+        A = gaussian_max_table(state, n, K, table, bits)  # the sum only: the variates are not kept
     else:
         A = 0.0
         for _ in range(n):
@@ -121,15 +121,16 @@ def chain_kernel(start, stop, state0, widths, ranks, log_scale, log_beta, tables
     in row 0.  Sample ``s`` uses stream ``(seed, first + s)``.
     """
     L = ranks.shape[0]
+    rng = np.empty(4, dtype=np.uint64)
+    bits = np.empty(MAX_BATCH, dtype=np.uint64)
     for s in range(start, stop):  # samples start..stop-1 (run_chunks)
-        rng = np.empty(4, dtype=np.uint64)
         seed_stream(rng, seed, np.uint64(first + s))
         log_xx, log_vv, cos, sin_sq = state0[0], state0[1], state0[2], state0[3]
         if record_all:
             out[0, 0, s], out[1, 0, s], out[2, 0, s], out[3, 0, s] = log_xx, log_vv, cos, sin_sq
             out[4, 0, s], out[5, 0, s] = math.nan, math.nan
         for layer in range(L):
-            A, g, chi = draw_layer(rng, widths[layer + 1], ranks[layer], tables[layer])
+            A, g, chi = draw_layer(rng, widths[layer + 1], ranks[layer], tables[layer], bits)
             log_xx, log_vv, cos, sin_sq, rho, r2 = gram_step(
                 log_xx, log_vv, cos, sin_sq, log_scale[layer], log_beta[layer], A, g, chi)
             if record_all or layer == L - 1:
