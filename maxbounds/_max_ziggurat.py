@@ -300,14 +300,16 @@ def verify(K: int) -> None:
                 assert A + B * p <= density(left + p * width, K), (K, k, p)
 
 
-def stacked(ranks) -> np.ndarray:
-    """:func:`packed` tables for each rank of ``ranks``, shape ``(len(ranks), 3, LAYERS, 4)``.
+def stacked(ranks):
+    """``(tables, index)``: one :func:`packed` table per distinct rank of ``ranks`` that the ziggurat serves,
+    shape ``(distinct, 3, LAYERS, 4)``, and for each layer the row of its table (``-1`` for a rank it does not
+    serve, 1 or above :data:`MAX_RANK`, whose sampler draws otherwise).
 
-    A rank the ziggurat does not serve (1, or above :data:`MAX_RANK`) gets
-    zeros (its sampler draws otherwise; the kernel tests ``table[0, 0, 1] > 0``).
+    Layers of the same rank share one table, which then stays in the cache from one layer to the next.
     """
-    out = np.zeros((len(ranks), 3, LAYERS, 4))
-    for i, K in enumerate(ranks):
-        if 2 <= int(K) <= MAX_RANK:
-            out[i] = packed(int(K))
-    return out
+    served = sorted({int(K) for K in ranks if 2 <= int(K) <= MAX_RANK})
+    tables = np.zeros((max(len(served), 1), 3, LAYERS, 4))
+    for row, K in enumerate(served):
+        tables[row] = packed(K)
+    index = np.array([served.index(int(K)) if int(K) in served else -1 for K in ranks], dtype=np.int64)
+    return tables, index

@@ -211,26 +211,6 @@ MAX_BATCH = 256
 
 
 @_jit
-def fill_u64(state, bits, m):
-    """The next ``m`` outputs of the stream into ``bits[:m]``, as :func:`next_u64` would give them one by one.
-
-    The state stays in registers for the whole loop and is written back once, at the end.
-    """
-    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
-    for j in range(m):
-        a = s1 * _U5
-        bits[j] = ((a << _S7) | (a >> _S57)) * _U9
-        t = s1 << _S17
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = (s3 << _S45) | (s3 >> _S19)
-    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
-
-
-@_jit
 def _max_position(bits):
     """The position in its layer that a 64-bit draw gives: its top 53 bits over 2^53, in [0, 1)."""
     return float(np.int64(bits >> _S11)) * _TWO_M53  # < 2^53: as a signed integer, one conversion instruction
@@ -274,27 +254,34 @@ def _max_second_stage(state, K, table, k, position):
 def gaussian_max_table(state, n, K, table, bits, out=None):
     r""":math:`\sum_{i \le n}\Xi_i^2` of ``n`` maxima of ``K`` standard normals, by the ziggurat of
     :mod:`maxbounds._max_ziggurat`; the variates themselves go to ``out`` (``n`` entries) when it is given.
-    Numba compiles the two cases apart (``out`` ``None`` or an array): the chain's, without the stores,
-    is then free of them (a store that might alias the scratch words slows the loop by half).
 
-    ``table`` is that module's :func:`~maxbounds._max_ziggurat.packed` for
-    ``K``; ``bits`` a scratch array of 64-bit words (at most :data:`MAX_BATCH` are used).  One 64-bit draw
-    gives the layer ``k`` (its low 9 bits) and the position in it (its top 53 bits); about 99% of variates
-    need nothing more.  The draws come in batches (:func:`fill_u64`): a first pass keeps those accepted at
-    once and sets the others aside; each of those then goes through the second stage
-    (:func:`_max_second_stage`), and a draw rejected there is replaced by a new variate
-    (:func:`_max_one`).  Every draw thus gives one variate, and the variates are independent with the law
-    :math:`\Phi^K`; only their order differs from one-at-a-time sampling.
+    ``table`` is that module's :func:`~maxbounds._max_ziggurat.packed` for ``K``; ``bits`` a scratch array
+    of 64-bit words (at most :data:`MAX_BATCH` are used).  One 64-bit draw gives the layer ``k`` (its low 9
+    bits) and the position in it (its top 53 bits); about 99% of variates need nothing more.  The draws
+    come in batches: one loop draws them (the stream's state in registers, as :func:`next_u64` would give
+    them one by one), keeps those accepted at once and sets the others aside; each of those then goes
+    through the second stage (:func:`_max_second_stage`), and a draw rejected there is replaced by a new
+    variate (:func:`_max_one`).  Every draw thus gives one variate, and the variates are independent with
+    the law :math:`\Phi^K`; only their order differs from one-at-a-time sampling.  Numba compiles the two
+    cases apart (``out`` ``None`` or an array), so the chain's sum-only loop has no stores.
     """
     batch = min(bits.shape[0], MAX_BATCH)
     total = 0.0
     i = 0
     while i < n:
         m = min(batch, n - i)
-        fill_u64(state, bits, m)
+        s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
         deferred = 0
-        for j in range(m):
-            word = bits[j]
+        for _ in range(m):
+            a = s1 * _U5
+            word = ((a << _S7) | (a >> _S57)) * _U9
+            t = s1 << _S17
+            s2 ^= s0
+            s3 ^= s1
+            s1 ^= s2
+            s0 ^= s3
+            s2 ^= t
+            s3 = (s3 << _S45) | (s3 >> _S19)
             k = int(word & _MAX_ZMASK)
             position = _max_position(word)
             if table[0, k, 2] <= position <= table[0, k, 3]:
@@ -306,6 +293,7 @@ def gaussian_max_table(state, n, K, table, bits, out=None):
             else:
                 bits[deferred] = word
                 deferred += 1
+        state[0], state[1], state[2], state[3] = s0, s1, s2, s3
         for j in range(deferred):
             word = bits[j]
             k = int(word & _MAX_ZMASK)

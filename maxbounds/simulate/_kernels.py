@@ -68,12 +68,12 @@ def correlation(log_xx, log_vv, cos, sin_sq, log_scale, log_beta):
 
 
 @_jit
-def draw_layer(state, n, K, table, bits):
+def draw_layer(state, n, K, table, served, bits):
     r"""The three draws of one layer: :math:`A = \sum_{i\le n}\Xi_i^2`, :math:`g \sim N(0,1)`, :math:`\chi \sim \chi^2_{n-1}`.
 
     The maxima come from the ziggurat :func:`gaussian_max_table` where
-    ``table`` holds its table (``table[0, 0, 1] > 0``: ranks 2 to
-    :data:`maxbounds._max_ziggurat.MAX_RANK`; ``bits`` its scratch words), else from :func:`gaussian_max`
+    ``served`` (ranks 2 to :data:`maxbounds._max_ziggurat.MAX_RANK`: ``table`` is then its table and ``bits``
+    its scratch words), else from :func:`gaussian_max`
     (one uniform by inversion for large ``K``); for
     ``K = 1``, where :math:`A \sim \chi^2_n`, one gamma draw.  Then one
     normal for ``g`` and one gamma draw for :math:`\chi`: :math:`O(nK)` (small
@@ -81,7 +81,7 @@ def draw_layer(state, n, K, table, bits):
     """
     if K == 1:
         A = chi_square(state, n)
-    elif table[0, 0, 1] > 0:
+    elif served:
         A = gaussian_max_table(state, n, K, table, bits)  # the sum only: the variates are not kept
     else:
         A = 0.0
@@ -111,12 +111,13 @@ def gram_step(log_xx, log_vv, cos, sin_sq, log_scale, log_beta, A, g, chi):
 
 
 @_jit
-def chain_kernel(start, stop, state0, widths, ranks, log_scale, log_beta, tables, seed, first, record_all, out):
+def chain_kernel(start, stop, state0, widths, ranks, log_scale, log_beta, tables, table_of, seed, first,
+                 record_all, out):
     """Fill ``out[0..5]`` (log|x|^2, log|u|^2, cos, sin^2, rho, 1-rho^2; rows = layers) for ``samples`` samples.
 
     ``state0`` is the input's ``(log|x|^2, log|u|^2, cos, sin^2)``; ``widths``
-    has ``L + 1`` entries, ``ranks``, ``log_scale``, ``log_beta`` ``L``; ``tables``
-    are the layers' ziggurat tables (:func:`maxbounds._max_ziggurat.stacked`).  With
+    has ``L + 1`` entries, ``ranks``, ``log_scale``, ``log_beta`` ``L``; ``tables`` and ``table_of``
+    are the ziggurat tables and each layer's row in them (:func:`maxbounds._max_ziggurat.stacked`).  With
     ``record_all`` rows ``0..L`` are written, otherwise only the output layer
     in row 0.  Sample ``s`` uses stream ``(seed, first + s)``.
     """
@@ -130,7 +131,9 @@ def chain_kernel(start, stop, state0, widths, ranks, log_scale, log_beta, tables
             out[0, 0, s], out[1, 0, s], out[2, 0, s], out[3, 0, s] = log_xx, log_vv, cos, sin_sq
             out[4, 0, s], out[5, 0, s] = math.nan, math.nan
         for layer in range(L):
-            A, g, chi = draw_layer(rng, widths[layer + 1], ranks[layer], tables[layer], bits)
+            table_row = table_of[layer]
+            A, g, chi = draw_layer(rng, widths[layer + 1], ranks[layer], tables[max(table_row, 0)], table_row >= 0,
+                                   bits)
             log_xx, log_vv, cos, sin_sq, rho, r2 = gram_step(
                 log_xx, log_vv, cos, sin_sq, log_scale[layer], log_beta[layer], A, g, chi)
             if record_all or layer == L - 1:

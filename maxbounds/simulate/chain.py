@@ -66,8 +66,8 @@ def chain_samples(arch, x, u, samples, seed, *, per_layer=False, first_sample=0)
     state0 = np.array(_initial_state(x, u))
     rows = arch.depth + 1 if per_layer else 1
     out = np.empty((6, rows, samples))
-    tables = _max_ziggurat.stacked(ranks)
-    run_chunks(_kernels.chain_kernel, samples, state0, widths, ranks, log_scale, log_beta, tables,
+    tables, table_of = _max_ziggurat.stacked(ranks)
+    run_chunks(_kernels.chain_kernel, samples, state0, widths, ranks, log_scale, log_beta, tables, table_of,
                np.uint64(seed), first, per_layer, out)
     return _result(arch, out, per_layer, "numba-chain")
 
