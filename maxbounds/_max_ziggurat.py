@@ -22,7 +22,7 @@ lies in the *inner* interval :math:`[\ell_{k+1}, r_{k+1}] \subseteq \{f \ge y_{k
 (roots moved *inwards*, also verified) is under ``f`` whatever its height and
 is accepted at once; that is most draws.  The others draw a height and are
 accepted when it is below :math:`f(x)`; since ``f`` is log-concave, a line
-below it on each sliver (:func:`_squeeze`) accepts a third of those without
+below it on each sliver (:func:`_squeeze`) accepts about 37% of those without
 evaluating ``f``.  Base draws beyond :math:`R_1` in
 virtual coordinates go to the tails, sampled exactly by inversion of ``F``.
 So the margins cost a few rejections and never bias the law: the sampler is

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numba
 
+import numpy as np
+
 from .._streams import normal
 
 _jit = numba.njit(cache=True, nogil=True, fastmath=False)
@@ -31,49 +33,125 @@ def draw_conv(rng, n_weights, n_biases, weight_sd, bias_sd, W, B):
 
 
 @_jit
+def _padded_maps(x, Cp, H, Wd, pad):
+    """The ``Cp`` maps of ``x`` with a border of ``pad`` zeros: flat C order of ``(Cp, H + 2 pad, Wd + 2 pad)``."""
+    Hp, Wp = H + 2 * pad, Wd + 2 * pad
+    xp = np.zeros(Cp * Hp * Wp)
+    for ci in range(Cp):
+        for h in range(H):
+            src = (ci * H + h) * Wd
+            dst = (ci * Hp + h + pad) * Wp + pad
+            for w in range(Wd):
+                xp[dst + w] = x[src + w]
+    return xp
+
+
+@_jit
+def _add_tap(acc, g, src):
+    """``acc[q] += g * src[q]`` for every ``q``: one tap of the kernel at every position at once."""
+    for q in range(acc.shape[0]):
+        acc[q] += g * src[q]
+
+
+@_jit
+def _add_four_taps(acc, g0, g1, g2, g3, s0, s1, s2, s3):
+    """Four taps in turn, :func:`_add_tap` with ``(g0, s0)`` first, in one sweep (each ``acc[q]`` read once)."""
+    for q in range(acc.shape[0]):
+        acc[q] = (((acc[q] + g0 * s0[q]) + g1 * s1[q]) + g2 * s2[q]) + g3 * s3[q]
+
+
+@_jit
+def _map_sums(maps, W, wbase, n_taps, k, Hp, Wp, acc):
+    r"""``acc[q] = \sum_i W[wbase + i] maps[o_i + q]``, the taps ``i`` of ``(c', dy, dx)`` in C order, in turn.
+
+    ``maps`` are zero-padded maps (:func:`_padded_maps`) with rows of ``Wp`` and ``Hp`` rows, and
+    ``o_i = (c' Hp + dy) Wp + dx``: at ``q = h Wp + w`` tap ``i`` reads input ``(c', h + dy - p, w + dx - p)``,
+    or a zero of the border.  Four taps go in one sweep over ``acc`` (:func:`_add_four_taps`).
+    """
+    n = acc.shape[0]
+    for q in range(n):
+        acc[q] = 0.0
+    kk = k * k
+    offsets = np.empty(n_taps, dtype=np.int64)
+    for i in range(n_taps):
+        r = i % kk
+        offsets[i] = ((i // kk) * Hp + r // k) * Wp + r % k
+    i = 0
+    while i + 4 <= n_taps:
+        o0, o1, o2, o3 = offsets[i], offsets[i + 1], offsets[i + 2], offsets[i + 3]
+        _add_four_taps(acc, W[wbase + i], W[wbase + i + 1], W[wbase + i + 2], W[wbase + i + 3],
+                       maps[o0:o0 + n], maps[o1:o1 + n], maps[o2:o2 + n], maps[o3:o3 + n])
+        i += 4
+    while i < n_taps:
+        _add_tap(acc, W[wbase + i], maps[offsets[i]:offsets[i] + n])
+        i += 1
+
+
+@_jit
+def _keep_winner(z, t, b, piece, bz, bt, bk, jvp):
+    """Where piece ``piece`` (sums ``z + b``, JVP ``t``) beats the best so far ``bz`` it replaces it in ``bz, bt, bk``.
+
+    Piece 0 is always taken, so ``bz``, ``bt``, ``bk`` end with the first winning piece.
+    """
+    for q in range(bz.shape[0]):
+        zq = z[q] + b
+        if piece == 0 or zq > bz[q]:
+            bz[q] = zq
+            bk[q] = piece
+            if jvp:
+                bt[q] = t[q]
+
+
+@_jit
+def _write_channel(bz, bt, bk, c, H, Wd, Wp, x_out, v_out, sel, jvp, leaky, slope):
+    r"""Channel ``c`` of the outputs from the winners at ``q = h Wp + w``; with ``leaky``, :math:`\phi_a` and its slope.
+
+    Leaky: ``x_out = \phi_a(\zeta)``, ``sel = 1[\zeta > 0]``, ``v_out = \phi_a'(\zeta)`` times the JVP
+    (exactly 0 where the slope is 0).
+    """
+    for h in range(H):
+        for w in range(Wd):
+            q, out = h * Wp + w, (c * H + h) * Wd + w
+            z = bz[q]
+            if leaky:
+                positive = z > 0.0
+                gain = 1.0 if positive else slope
+                x_out[out] = z if positive else slope * z
+                sel[out] = 1 if positive else 0
+                if jvp:
+                    v_out[out] = 0.0 if gain == 0.0 else gain * bt[q]
+            else:
+                x_out[out] = z
+                sel[out] = bk[q]
+                if jvp:
+                    v_out[out] = bt[q]
+
+
+@_jit
 def conv_pass(x, v, Cp, C, H, Wd, k, K, W, B, x_out, v_out, sel, jvp, leaky, slope):
     r"""The pieces :math:`\zeta_{c,k,h,w}` ('same' zero padding), the winner, then the unit's nonlinearity.
 
     Without ``leaky``: ``x_out = max_k \zeta``, ``sel`` the first winning piece, ``v_out`` its JVP.  With
     ``leaky`` (``K = 1``): ``x_out = \phi_a(\zeta)``, ``sel = 1[\zeta > 0]``, ``v_out = \phi_a'(\zeta)`` times
-    the piece's JVP (``a = slope``).
+    the piece's JVP (``a = slope``).  Each piece is summed at all positions at once (:func:`_map_sums`
+    on zero-padded copies of ``x`` and ``v``), in the same order per position as a sum over the taps
+    inside the image, to which the border's zeros add nothing.
     """
     pad = k // 2
-    kk = k * k
+    Hp, Wp = H + 2 * pad, Wd + 2 * pad
+    n = (H - 1) * Wp + Wd  # from the first position to the last one, rows Wp apart
+    xp = _padded_maps(x, Cp, H, Wd, pad)
+    vp = _padded_maps(v, Cp, H, Wd, pad) if jvp else xp
+    z, t, bz, bt = np.empty(n), np.zeros(n), np.empty(n), np.zeros(n)
+    bk = np.empty(n, dtype=np.int64)
     for c in range(C):
-        for h in range(H):
-            dy_lo, dy_hi = max(0, pad - h), min(k, H + pad - h)
-            for w in range(Wd):
-                dx_lo, dx_hi = max(0, pad - w), min(k, Wd + pad - w)
-                best_z, best_v, best_k = 0.0, 0.0, 0
-                for piece in range(K):
-                    z, t = 0.0, 0.0
-                    wbase = (c * K + piece) * Cp * kk
-                    for ci in range(Cp):
-                        for dy in range(dy_lo, dy_hi):
-                            row = h + dy - pad
-                            for dx in range(dx_lo, dx_hi):
-                                g = W[wbase + ci * kk + dy * k + dx]
-                                idx = (ci * H + row) * Wd + (w + dx - pad)
-                                z += g * x[idx]
-                                if jvp:
-                                    t += g * v[idx]
-                    z += B[c * K + piece]
-                    if piece == 0 or z > best_z:
-                        best_z, best_v, best_k = z, t, piece
-                out = (c * H + h) * Wd + w
-                if leaky:
-                    positive = best_z > 0.0
-                    gain = 1.0 if positive else slope
-                    x_out[out] = best_z if positive else slope * best_z
-                    sel[out] = 1 if positive else 0
-                    if jvp:
-                        v_out[out] = 0.0 if gain == 0.0 else gain * best_v
-                else:
-                    x_out[out] = best_z
-                    sel[out] = best_k
-                    if jvp:
-                        v_out[out] = best_v
+        for piece in range(K):
+            wbase = (c * K + piece) * Cp * k * k
+            _map_sums(xp, W, wbase, Cp * k * k, k, Hp, Wp, z)
+            if jvp:
+                _map_sums(vp, W, wbase, Cp * k * k, k, Hp, Wp, t)
+            _keep_winner(z, t, B[c * K + piece], piece, bz, bt, bk, jvp)
+        _write_channel(bz, bt, bk, c, H, Wd, Wp, x_out, v_out, sel, jvp, leaky, slope)
 
 
 @_jit
