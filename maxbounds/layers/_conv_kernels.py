@@ -5,13 +5,14 @@ maps flat in C order of ``(C, H, W)``.  ``sel[c*H*W + h*W + w]`` is the winning
 piece (maxout, :func:`conv_forward`) or the sign of the pre-activation (leaky
 ReLU, rank 1, :func:`leaky_conv_forward`: 1 positive, 0 otherwise).  Both
 kinds run one pass (:func:`conv_pass`, :func:`conv_vjp_pass`), which differs
-only in the output nonlinearity and its slope.
+only in the output nonlinearity and its slope.  The forward pass sums each
+piece at every position at once, over contiguous zero-padded copies of the
+input maps (loops that vectorise), in the order of a plain per-unit sum.
 """
 
 from __future__ import annotations
 
 import numba
-
 import numpy as np
 
 from .._streams import normal
@@ -34,7 +35,10 @@ def draw_conv(rng, n_weights, n_biases, weight_sd, bias_sd, W, B):
 
 @_jit
 def _padded_maps(x, Cp, H, Wd, pad):
-    """The ``Cp`` maps of ``x`` with a border of ``pad`` zeros: flat C order of ``(Cp, H + 2 pad, Wd + 2 pad)``."""
+    """The ``Cp`` maps of ``x`` framed by ``pad`` zeros on each side, flat in C order of ``(Cp, Hp, Wp)``.
+
+    ``Hp = H + 2 pad``, ``Wp = Wd + 2 pad``: input ``(c', h, w)`` lies at ``(c', h + pad, w + pad)``.
+    """
     Hp, Wp = H + 2 * pad, Wd + 2 * pad
     xp = np.zeros(Cp * Hp * Wp)
     for ci in range(Cp):
@@ -55,27 +59,38 @@ def _add_tap(acc, g, src):
 
 @_jit
 def _add_four_taps(acc, g0, g1, g2, g3, s0, s1, s2, s3):
-    """Four taps in turn, :func:`_add_tap` with ``(g0, s0)`` first, in one sweep (each ``acc[q]`` read once)."""
+    """Four :func:`_add_tap` in turn, ``(g0, s0)`` first, in one sweep over ``acc`` (each entry read once)."""
     for q in range(acc.shape[0]):
         acc[q] = (((acc[q] + g0 * s0[q]) + g1 * s1[q]) + g2 * s2[q]) + g3 * s3[q]
 
 
 @_jit
-def _map_sums(maps, W, wbase, n_taps, k, Hp, Wp, acc):
-    r"""``acc[q] = \sum_i W[wbase + i] maps[o_i + q]``, the taps ``i`` of ``(c', dy, dx)`` in C order, in turn.
+def _tap_offsets(Cp, k, Hp, Wp):
+    """Where tap ``(c', dy, dx)`` of position ``(0, 0)`` lies in the padded maps, for the taps in C order.
 
-    ``maps`` are zero-padded maps (:func:`_padded_maps`) with rows of ``Wp`` and ``Hp`` rows, and
-    ``o_i = (c' Hp + dy) Wp + dx``: at ``q = h Wp + w`` tap ``i`` reads input ``(c', h + dy - p, w + dx - p)``,
-    or a zero of the border.  Four taps go in one sweep over ``acc`` (:func:`_add_four_taps`).
+    ``(c' Hp + dy) Wp + dx`` (:func:`_padded_maps`); position ``(h, w)`` reads ``h Wp + w`` further on.
+    """
+    kk = k * k
+    offsets = np.empty(Cp * kk, dtype=np.int64)
+    for i in range(Cp * kk):
+        ci, dy, dx = i // kk, (i % kk) // k, i % k
+        offsets[i] = (ci * Hp + dy) * Wp + dx
+    return offsets
+
+
+@_jit
+def _map_sums(maps, W, wbase, offsets, acc):
+    r"""``acc[q] = \sum_i W[wbase + i] maps[offsets[i] + q]``, the taps ``i`` added in turn.
+
+    With the padded maps of :func:`_padded_maps` and the offsets of :func:`_tap_offsets`, ``acc[h Wp + w]``
+    is the piece's sum at position ``(h, w)`` without bias (a tap outside the image reads a zero of the
+    border); the entries with ``w >= Wd`` between two rows mean nothing.  Four taps go in one sweep over
+    ``acc`` (:func:`_add_four_taps`).
     """
     n = acc.shape[0]
     for q in range(n):
         acc[q] = 0.0
-    kk = k * k
-    offsets = np.empty(n_taps, dtype=np.int64)
-    for i in range(n_taps):
-        r = i % kk
-        offsets[i] = ((i // kk) * Hp + r // k) * Wp + r % k
+    n_taps = offsets.shape[0]
     i = 0
     while i + 4 <= n_taps:
         o0, o1, o2, o3 = offsets[i], offsets[i + 1], offsets[i + 2], offsets[i + 3]
@@ -89,9 +104,10 @@ def _map_sums(maps, W, wbase, n_taps, k, Hp, Wp, acc):
 
 @_jit
 def _keep_winner(z, t, b, piece, bz, bt, bk, jvp):
-    """Where piece ``piece`` (sums ``z + b``, JVP ``t``) beats the best so far ``bz`` it replaces it in ``bz, bt, bk``.
+    """Fold piece ``piece`` (sums ``z`` plus bias ``b``, JVP ``t``) into the best so far, ``bz, bt, bk``.
 
-    Piece 0 is always taken, so ``bz``, ``bt``, ``bk`` end with the first winning piece.
+    Piece 0 is taken everywhere, a later one where it is strictly larger, so after the last piece
+    ``bk`` is the first winning piece, ``bz`` its value and ``bt`` its JVP (``t``, ``bt`` only with ``jvp``).
     """
     for q in range(bz.shape[0]):
         zq = z[q] + b
@@ -104,10 +120,10 @@ def _keep_winner(z, t, b, piece, bz, bt, bk, jvp):
 
 @_jit
 def _write_channel(bz, bt, bk, c, H, Wd, Wp, x_out, v_out, sel, jvp, leaky, slope):
-    r"""Channel ``c`` of the outputs from the winners at ``q = h Wp + w``; with ``leaky``, :math:`\phi_a` and its slope.
+    r"""Channel ``c`` of ``x_out``, ``sel``, ``v_out`` from the winners held at ``q = h Wp + w``.
 
-    Leaky: ``x_out = \phi_a(\zeta)``, ``sel = 1[\zeta > 0]``, ``v_out = \phi_a'(\zeta)`` times the JVP
-    (exactly 0 where the slope is 0).
+    Maxout: the winner's value, piece and JVP.  Leaky (one piece): ``x_out = \phi_a(\zeta)``,
+    ``sel = 1[\zeta > 0]``, ``v_out = \phi_a'(\zeta)`` times the JVP (exactly 0 where the slope is 0).
     """
     for h in range(H):
         for w in range(Wd):
@@ -133,23 +149,28 @@ def conv_pass(x, v, Cp, C, H, Wd, k, K, W, B, x_out, v_out, sel, jvp, leaky, slo
 
     Without ``leaky``: ``x_out = max_k \zeta``, ``sel`` the first winning piece, ``v_out`` its JVP.  With
     ``leaky`` (``K = 1``): ``x_out = \phi_a(\zeta)``, ``sel = 1[\zeta > 0]``, ``v_out = \phi_a'(\zeta)`` times
-    the piece's JVP (``a = slope``).  Each piece is summed at all positions at once (:func:`_map_sums`
-    on zero-padded copies of ``x`` and ``v``), in the same order per position as a sum over the taps
-    inside the image, to which the border's zeros add nothing.
+    the piece's JVP (``a = slope``).  Without ``jvp`` ``v`` is not read and ``v_out`` not written (they
+    may be ``x`` and ``x_out``).
+
+    Each piece is summed at all positions at once (:func:`_map_sums` on zero-padded copies of ``x`` and
+    ``v``, positions ``Wp`` apart from one row to the next).  Every position adds its taps in the C order
+    of ``(c', dy, dx)``, as a sum over the taps inside the image would; the border's taps add exact zeros
+    (finite weights times 0), which change no sum (it starts at +0 and so never is -0).
     """
     pad = k // 2
     Hp, Wp = H + 2 * pad, Wd + 2 * pad
-    n = (H - 1) * Wp + Wd  # from the first position to the last one, rows Wp apart
+    n = (H - 1) * Wp + Wd  # first to last position; its last tap reads the padded maps' last entry
     xp = _padded_maps(x, Cp, H, Wd, pad)
     vp = _padded_maps(v, Cp, H, Wd, pad) if jvp else xp
-    z, t, bz, bt = np.empty(n), np.zeros(n), np.empty(n), np.zeros(n)
+    offsets = _tap_offsets(Cp, k, Hp, Wp)
+    z, t, bz, bt = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     bk = np.empty(n, dtype=np.int64)
     for c in range(C):
         for piece in range(K):
             wbase = (c * K + piece) * Cp * k * k
-            _map_sums(xp, W, wbase, Cp * k * k, k, Hp, Wp, z)
+            _map_sums(xp, W, wbase, offsets, z)
             if jvp:
-                _map_sums(vp, W, wbase, Cp * k * k, k, Hp, Wp, t)
+                _map_sums(vp, W, wbase, offsets, t)
             _keep_winner(z, t, B[c * K + piece], piece, bz, bt, bk, jvp)
         _write_channel(bz, bt, bk, c, H, Wd, Wp, x_out, v_out, sel, jvp, leaky, slope)
 
