@@ -16,6 +16,9 @@ import numba
 import numpy as np
 
 from . import _ziggurat
+from ._numba_cache import refresh_stale_cache
+
+refresh_stale_cache()  # before any kernel is compiled or loaded: a cache of other sources is removed
 
 # ---------------------------------------------------------------------------
 # splitmix64 and xoshiro256** (Vigna), in wrapping unsigned 64-bit arithmetic

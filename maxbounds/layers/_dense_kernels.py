@@ -14,6 +14,10 @@ import numpy as np
 
 from .._streams import normal, runtime_bool
 
+from .._numba_cache import refresh_stale_cache
+
+refresh_stale_cache()  # before any kernel is compiled or loaded: a cache of other sources is removed
+
 _jit = numba.njit(cache=True, nogil=True, fastmath=False)
 
 

@@ -29,6 +29,10 @@ from ._pool_kernels import pool_forward, pool_vjp
 from .serial import (F_BSD, F_SLOPE, F_WSD, I_BOFF, I_CIN, I_COUT, I_H, I_K, I_KIND, I_NIN, I_RANK, I_SOFF,
                      I_W, I_WIDTH, I_WOFF)
 
+from .._numba_cache import refresh_stale_cache
+
+refresh_stale_cache()  # before any kernel is compiled or loaded: a cache of other sources is removed
+
 _jit = numba.njit(cache=True, nogil=True, fastmath=False)
 
 # kind codes (the ``code`` of each layer class)

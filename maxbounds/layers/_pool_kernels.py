@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import numba
 
+from .._numba_cache import refresh_stale_cache
+
+refresh_stale_cache()  # before any kernel is compiled or loaded: a cache of other sources is removed
+
 _jit = numba.njit(cache=True, nogil=True, fastmath=False)
 
 

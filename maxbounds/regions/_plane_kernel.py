@@ -90,6 +90,10 @@ from numba.typed import List
 from .._streams import runtime_bool, seed_stream
 from ..layers._kernels import draw_network
 
+from .._numba_cache import refresh_stale_cache
+
+refresh_stale_cache()  # before any kernel is compiled or loaded: a cache of other sources is removed
+
 _POLY = types.float64[:, ::1]
 _PATTERN = types.int32[::1]
 

@@ -29,6 +29,10 @@ from .._streams import (  # noqa: F401  (re-exported: the kernels' vocabulary)
     seed_stream, standard_gamma, uniform,
 )
 
+from .._numba_cache import refresh_stale_cache
+
+refresh_stale_cache()  # before any kernel is compiled or loaded: a cache of other sources is removed
+
 _jit = numba.njit(cache=True, nogil=True, fastmath=False)
 
 

@@ -48,6 +48,10 @@ from ..layers.serial import I_NIN, I_WIDTH
 from ..estimators import summarise
 from .chain import _vector, check_count, check_first, check_seed
 
+from .._numba_cache import refresh_stale_cache
+
+refresh_stale_cache()  # before any kernel is compiled or loaded: a cache of other sources is removed
+
 __all__ = ["GradientSamples", "gradient_samples"]
 
 

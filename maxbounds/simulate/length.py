@@ -74,6 +74,10 @@ from ..estimators import summarise
 from ..layers.serial import I_BOFF, I_NIN, I_RANK, I_WIDTH, I_WOFF
 from .chain import check_count, check_first, check_seed
 
+from .._numba_cache import refresh_stale_cache
+
+refresh_stale_cache()  # before any kernel is compiled or loaded: a cache of other sources is removed
+
 __all__ = ["SegmentLengthSamples", "draw_network", "segment_breakpoints", "segment_length_samples"]
 
 
