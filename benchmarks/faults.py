@@ -203,8 +203,8 @@ FAULTS = (
       "hidden.append(_layers.Linear(self.widths[-2], self.widths[-1], c=1.0,",
       "the output layer is built with c_L = 1 whatever the architecture says"),
     F("zig_accept_left_edge", "maxbounds/_streams.py",
-      "if table[k, 2] <= position <= table[k, 3]:",
-      "if position <= table[k, 3]:",
+      "if table[0, k, 2] <= position <= table[0, k, 3]:\n                x = table[0, k, 0]",
+      "if position <= table[0, k, 3]:\n                x = table[0, k, 0]",
       "ziggurat of the maximum: the immediate-accept test drops its left end (accepts points above the density)"),
 )
 
