@@ -98,6 +98,14 @@ def draw_layer(state, n, K, table, served, bits):
 
 
 @_jit
+def maxima_kernel(seed, K, table, bits, out):
+    """Fill ``out`` with maxima of ``K`` normals drawn as the chain draws them (its ziggurat), stream ``(seed, 0)``."""
+    rng = np.empty(4, dtype=np.uint64)
+    seed_stream(rng, seed, np.uint64(0))
+    gaussian_max_table(rng, out.shape[0], K, table, bits, out)
+
+
+@_jit
 def gram_step(log_xx, log_vv, cos, sin_sq, log_scale, log_beta, A, g, chi):
     """One layer of the Gram chain given its draws; the scalar twin of ``maxbounds.laws.exact.gram_step``."""
     rho, r2, log_q = correlation(log_xx, log_vv, cos, sin_sq, log_scale, log_beta)

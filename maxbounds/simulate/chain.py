@@ -72,6 +72,15 @@ def chain_samples(arch, x, u, samples, seed, *, per_layer=False, first_sample=0)
     return _result(arch, out, per_layer, "numba-chain")
 
 
+def ziggurat_maxima(K: int, count: int, seed: int) -> np.ndarray:
+    """``count`` maxima of ``K`` standard normals, drawn as the chain draws them (``2 <= K <= 64``)."""
+    if not 2 <= int(K) <= _max_ziggurat.MAX_RANK:
+        raise MaxboundsValueError("K", f"the ziggurat serves ranks 2..{_max_ziggurat.MAX_RANK}, got {K}")
+    out = np.empty(int(count))
+    _kernels.maxima_kernel(np.uint64(seed), int(K), _max_ziggurat.packed(int(K)), np.empty(256, np.uint64), out)
+    return out
+
+
 # ---------------------------------------------------------------------------
 # shared by chain and explicit
 # ---------------------------------------------------------------------------
