@@ -55,9 +55,8 @@ def seed_stream(state, seed, index):
 
 
 @_jit
-def next_u64(state):
-    """The next 64-bit output of xoshiro256** and the state update, in place."""
-    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+def xoshiro_step(s0, s1, s2, s3):
+    """One step of xoshiro256** on a state held in four words: ``(output, s0, s1, s2, s3)``."""
     a = s1 * _U5
     result = ((a << _S7) | (a >> _S57)) * _U9
     t = s1 << _S17
@@ -67,6 +66,13 @@ def next_u64(state):
     s0 ^= s3
     s2 ^= t
     s3 = (s3 << _S45) | (s3 >> _S19)
+    return result, s0, s1, s2, s3
+
+
+@_jit
+def next_u64(state):
+    """The next 64-bit output of xoshiro256** and the state update, in place."""
+    result, s0, s1, s2, s3 = xoshiro_step(state[0], state[1], state[2], state[3])
     state[0], state[1], state[2], state[3] = s0, s1, s2, s3
     return result
 
@@ -276,15 +282,7 @@ def gaussian_max_table(state, n, K, table, bits, out=None):
         s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
         deferred = 0
         for _ in range(m):
-            a = s1 * _U5
-            word = ((a << _S7) | (a >> _S57)) * _U9
-            t = s1 << _S17
-            s2 ^= s0
-            s3 ^= s1
-            s1 ^= s2
-            s0 ^= s3
-            s2 ^= t
-            s3 = (s3 << _S45) | (s3 >> _S19)
+            word, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)  # the state stays in registers
             k = int(word & _MAX_ZMASK)
             position = _max_position(word)
             if table[0, k, 2] <= position <= table[0, k, 3]:
