@@ -16,6 +16,7 @@ import numba
 import numpy as np
 
 from .._streams import normal
+from ._dense_kernels import leaky_unit
 
 from .._numba_cache import refresh_stale_cache
 
@@ -134,10 +135,7 @@ def _write_channel(bz, bt, bk, c, H, Wd, Wp, x_out, v_out, sel, jvp, leaky, slop
             q, out = h * Wp + w, (c * H + h) * Wd + w
             z = bz[q]
             if leaky:
-                positive = z > 0.0
-                gain = 1.0 if positive else slope
-                x_out[out] = z if positive else slope * z
-                sel[out] = 1 if positive else 0
+                x_out[out], sel[out], gain = leaky_unit(z, slope)
                 if jvp:
                     v_out[out] = 0.0 if gain == 0.0 else gain * bt[q]
             else:

@@ -22,6 +22,13 @@ _jit = numba.njit(cache=True, nogil=True, fastmath=False)
 
 
 @_jit
+def leaky_unit(z, slope):
+    r"""A leaky ReLU unit of slope ``a`` at the pre-activation ``z``: ``(\phi_a(z), 1[z > 0], \phi_a'(z))``."""
+    positive = z > 0.0
+    return (z if positive else slope * z), (1 if positive else 0), (1.0 if positive else slope)
+
+
+@_jit
 def draw_dense(rng, n_in, width, K, weight_sd, bias_sd, W, B):
     """Fill ``W`` (``width*K*n_in``) and ``B`` (``width*K``): per unit and piece the weights, then the bias.
 
@@ -67,10 +74,7 @@ def draw_forward_dense(rng, x, v, n_in, width, K, weight_sd, bias_sd, leaky, slo
         if not forward:
             continue
         if leaky:
-            positive = best_z > 0.0
-            gain = 1.0 if positive else slope
-            x_out[i] = best_z if positive else slope * best_z
-            sel[i] = 1 if positive else 0
+            x_out[i], sel[i], gain = leaky_unit(best_z, slope)
             if jvp:
                 v_out[i] = 0.0 if gain == 0.0 else gain * best_t
         else:
@@ -112,10 +116,7 @@ def leaky_forward(x, v, n_in, width, slope, W, B, x_out, v_out, sel, jvp):
         for j in range(n_in):
             z += W[base + j] * x[j]
         z += B[i]
-        positive = z > 0.0
-        gain = 1.0 if positive else slope
-        x_out[i] = z if positive else slope * z
-        sel[i] = 1 if positive else 0
+        x_out[i], sel[i], gain = leaky_unit(z, slope)
         if jvp:
             if gain == 0.0:
                 v_out[i] = 0.0
