@@ -48,13 +48,13 @@ def run(args) -> int:
     ranks = args.rank
     pieces = [ranks[i:i + CHUNK] for i in range(0, len(ranks), CHUNK)]
     digits = args.digits or args.dps
-    # a LaTeX table's page-width note is decided on its first piece and its last rank (the widest K, and the
-    # smallest constants where they switch to exponent form), so that a streamed table has the note of the whole
-    last = constants_table(ranks[-1:], moments=args.moment, dps=args.dps) if args.format == "latex" else []
     if len(pieces) == 1 and args.format != "json":
         rows = constants_table(ranks, moments=args.moment, dps=args.dps)
-        sys.stdout.write(render(rows, args.format, digits=digits, caption=caption, width_rows=last) + "\n")
+        sys.stdout.write(render(rows, args.format, digits=digits, caption=caption) + "\n")
         return 0
+    # a LaTeX table in pieces decides its page-width note on its first piece and its last rank (the widest K, and
+    # the smallest constants where they switch to exponent form), so that it has the note of the whole
+    last = constants_table(ranks[-1:], moments=args.moment, dps=args.dps) if args.format == "latex" else []
     from ._progress import progress_bar
 
     with progress_bar("constants", enabled=len(pieces) > 1) as start:

@@ -126,8 +126,9 @@ def latex_equations(expressions: dict[str, str], caption: str | None = None) -> 
     carries the same comment on fitting it as a wide table.
     """
     lines = [f"% {caption}"] if caption else []
-    named = [(_latex_header(name).strip("$") if _latex_header(name).startswith("$")
-              else f"\\text{{{_latex_header(name)}}}", value) for name, value in expressions.items()]
+    headers = {name: _latex_header(name) for name in expressions}
+    named = [(headers[name].strip("$") if headers[name].startswith("$") else f"\\text{{{headers[name]}}}", value)
+             for name, value in expressions.items()]
     width = max((_CHAR_PT * (_latex_visible(n) + _latex_visible(v)) for n, v in named), default=0.0)
     if width > TEXT_WIDTH_PT:
         lines.append(f"% this display may be wider than the text (about {width:.0f} pt of an article's "

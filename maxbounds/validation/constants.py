@@ -68,16 +68,20 @@ def _identity(name: str, K: int, t: float, value: float, reference: float, metho
     return Check(SUITE, name, K, t, value, reference, method, "relative", relative_error(value, reference), REL_TOL)
 
 
+def _sample_mean(name: str, K: int, t: float, sample: np.ndarray, exact: float, what: str) -> Check:
+    """The mean of ``sample`` against ``exact``, within :data:`Z_TOL` standard errors."""
+    stderr = sample.std(ddof=1) / math.sqrt(sample.size)
+    z = abs(sample.mean() - exact) / stderr
+    return Check(
+        SUITE, name, K, t, float(sample.mean()), float(exact),
+        f"Monte Carlo, {sample.size} draws{what}, stderr {stderr:.2g}", "z", float(z), Z_TOL,
+        detectable=z_detectable(stderr, exact, Z_TOL),
+    )
+
+
 def _monte_carlo(law, name: str, K: int, exact_mean: float) -> Check:
     rng = np.random.default_rng([MC_SEED, K])
-    sample = law(K=K).rvs(size=MC_SAMPLES, random_state=rng)
-    stderr = sample.std(ddof=1) / math.sqrt(MC_SAMPLES)
-    z = abs(sample.mean() - exact_mean) / stderr
-    return Check(
-        SUITE, name, K, 1.0, float(sample.mean()), float(exact_mean),
-        f"Monte Carlo, {MC_SAMPLES} draws of rvs, stderr {stderr:.2g}", "z", float(z), Z_TOL,
-        detectable=z_detectable(stderr, exact_mean, Z_TOL),
-    )
+    return _sample_mean(name, K, 1.0, law(K=K).rvs(size=MC_SAMPLES, random_state=rng), exact_mean, " of rvs")
 
 
 #: Draws of the chain's ziggurat per rank: enough to see a 0.1% error in the mean.
@@ -89,14 +93,7 @@ def _ziggurat(K: int, t: int) -> Check:
     from ..simulate.chain import ziggurat_maxima
 
     sample = ziggurat_maxima(K, ZIGGURAT_SAMPLES, MC_SEED + K) ** t
-    exact = gaussian_max_moment(K, t)
-    stderr = sample.std(ddof=1) / math.sqrt(sample.size)
-    z = abs(sample.mean() - exact) / stderr
-    return Check(
-        SUITE, "E[Xi^t] of the chain's ziggurat maxima", K, float(t), float(sample.mean()), float(exact),
-        f"Monte Carlo, {ZIGGURAT_SAMPLES} draws, stderr {stderr:.2g}", "z", float(z), Z_TOL,
-        detectable=z_detectable(stderr, exact, Z_TOL),
-    )
+    return _sample_mean("E[Xi^t] of the chain's ziggurat maxima", K, float(t), sample, gaussian_max_moment(K, t), "")
 
 
 def _closed_form(name: str, K: int) -> Check:
