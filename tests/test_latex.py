@@ -8,7 +8,6 @@ and no special character (``_ ^ # & % ~``) outside math unless escaped.  Lines o
 
 import re
 import shutil
-import subprocess
 
 import pytest
 
@@ -110,19 +109,8 @@ def test_text_cells_escape_every_special_character_once():
 PAGE_NOTE = "may be wider than the text"
 
 
-def _compile(text: str, folder) -> str:
-    """pdflatex on ``text`` in a minimal booktabs article; return the log (fails the test if it does not compile)."""
-    document = ("\\documentclass{article}\n\\usepackage{booktabs}\n\\usepackage{amsmath}\n"
-                "\\begin{document}\n" + text + "\n\\end{document}\n")
-    (folder / "table.tex").write_text(document)
-    result = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "table.tex"],
-                            cwd=folder, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout[-2000:]
-    return (folder / "table.log").read_text(errors="replace")
-
-
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed here")
-def test_latex_compiles_with_pdflatex_and_fits_the_page_or_says_so(capsys, tmp_path):
+def test_latex_compiles_with_pdflatex_and_fits_the_page_or_says_so(capsys, tmp_path, compile_latex):
     """Every LaTeX output compiles; one wider than an article's text width carries the note on how to set it."""
     outputs = [_latex(argv, capsys) for argv in COMMANDS] + _sweep_show_latex(tmp_path, capsys)
     outputs.append(_latex(["bounds", "jacobian", *W, "--symbolic", "--format", "latex"], capsys))  # align*
@@ -132,7 +120,7 @@ def test_latex_compiles_with_pdflatex_and_fits_the_page_or_says_so(capsys, tmp_p
     for number, text in enumerate(outputs):
         folder = tmp_path / f"t{number}"
         folder.mkdir()
-        log = _compile(text, folder)
+        log = compile_latex(text, folder)
         overfull = re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)
         if overfull:
             wide += 1
@@ -141,6 +129,6 @@ def test_latex_compiles_with_pdflatex_and_fits_the_page_or_says_so(capsys, tmp_p
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed here")
-def test_the_pdflatex_check_sees_a_table_that_does_not_compile(tmp_path):
+def test_the_pdflatex_check_sees_a_table_that_does_not_compile(tmp_path, compile_latex):
     with pytest.raises(AssertionError):
-        _compile("\\begin{tabular}{rr}\n\\toprule\n$K$ & a_b \\\\\n\\bottomrule\n\\end{tabular}", tmp_path)
+        compile_latex("\\begin{tabular}{rr}\n\\toprule\n$K$ & a_b \\\\\n\\bottomrule\n\\end{tabular}", tmp_path)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -218,7 +217,7 @@ def test_max_moment_sampler_is_the_largest_of_k_normals():
 # files and the command line
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("name", list(FIGURES))
-def test_reproduce_writes_png_json_csv(name, tmp_path):
+def test_reproduce_writes_png_json_csv(name, tmp_path, compile_latex):
     if FIGURES[name].torch:
         pytest.importorskip("torch")
     result = reproduce(name, tmp_path, seed=1, size="tiny")
@@ -236,11 +235,7 @@ def test_reproduce_writes_png_json_csv(name, tmp_path):
         lines = handle.read().splitlines()
     assert len(lines) >= 2 and "," in lines[0]
     if "tex" in result and shutil.which("pdflatex"):  # the LaTeX table compiles in a minimal booktabs article
-        (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n"
-                                          f"\\input{{{name}.tex}}\n\\end{{document}}\n")
-        compiled = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
-                                  cwd=tmp_path, capture_output=True, text=True, timeout=120)
-        assert compiled.returncode == 0, compiled.stdout[-2000:]
+        compile_latex(f"\\input{{{result['tex']}}}", tmp_path)
 
 
 def test_reproduce_leaves_nothing_when_writing_fails(tmp_path, monkeypatch):
