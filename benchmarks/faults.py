@@ -90,8 +90,8 @@ F = Fault
 FAULTS = (
     # -- the parameter draw and the layers ------------------------------------------------------------
     F("bias_sd_x1.1", "maxbounds/layers/_dense_kernels.py",
-      "b = bias_sd * normal(rng) if bias_sd > 0.0 else 0.0",
-      "b = 1.1 * bias_sd * normal(rng) if bias_sd > 0.0 else 0.0",
+      "b *= bias_sd\n",
+      "b *= 1.1 * bias_sd\n",
       "the Numba draw of every dense bias has sd 1.1*sqrt(beta) (variance +21%)"),
     F("weight_var_c_over_n_plus_1", "maxbounds/layers/base.py",
       "math.sqrt(self.scale / self.fan_in) if self.has_parameters",
@@ -229,8 +229,8 @@ EQUIVALENT = (
       "g is a standard normal independent of A, chi and the past, and -g has the same law jointly with them, "
       "so every sample path's law (all six recorded rows) is the same; only which numbers a seed gives changes."),
     F("bias_sign", "maxbounds/layers/_dense_kernels.py",
-      "b = bias_sd * normal(rng) if bias_sd > 0.0 else 0.0",
-      "b = -bias_sd * normal(rng) if bias_sd > 0.0 else 0.0",
+      "b *= bias_sd\n",
+      "b *= -bias_sd\n",
       "the Numba draw of every dense bias is negated",
       "b ~ N(0, beta) and -b ~ N(0, beta), independent of everything else: every network is as likely as before. "
       "The NumPy reference is evaluated on the very parameters of the Numba draw (draw_many), so even the "

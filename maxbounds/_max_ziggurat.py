@@ -22,8 +22,9 @@ lies in the *inner* interval :math:`[\ell_{k+1}, r_{k+1}] \subseteq \{f \ge y_{k
 (roots moved *inwards*, also verified) is under ``f`` whatever its height and
 is accepted at once; that is most draws.  The others draw a height and are
 accepted when it is below :math:`f(x)`; since ``f`` is log-concave, a line
-below it on each sliver (:func:`_squeeze`) accepts about 37% of those without
-evaluating ``f``.  Base draws beyond :math:`R_1` in
+below it on each sliver (:func:`_squeeze`) accepts most of those and a line
+above it (:func:`_hull`) rejects most of the rest, both without evaluating
+``f``.  Base draws beyond :math:`R_1` in
 virtual coordinates go to the tails, sampled exactly by inversion of ``F``.
 So the margins cost a few rejections and never bias the law: the sampler is
 exact for any tables that satisfy the two verified inclusions, which
@@ -185,9 +186,10 @@ def tables(K: int):
     return table, tail
 
 
-#: Numbers per layer: 0-3 are read by every draw, 4-11 only by the draws not accepted at once.
-COLUMNS = 12
-#: The squeeze lines are lowered by this relative amount, so that rounding cannot lift them above ``f``.
+#: Numbers per layer: 0-3 are read by every draw, 4-15 only by the draws not accepted at once.
+COLUMNS = 16
+#: The squeeze lines are lowered (the hull lines raised) by this relative amount, so that rounding cannot
+#: take them across ``f``.
 SQUEEZE_MARGIN = 1e-9
 
 
@@ -206,15 +208,38 @@ def _squeeze(a: float, b: float, K: int, tangent_at: float, left: float, width: 
     return height * (1.0 + slope * (left - tangent_at)), height * slope * width
 
 
+def _log_slope(x: float, K: int) -> float:
+    r""":math:`(\log f)'(x) = -x + (K - 1)\varphi(x)/\Phi(x)` (the Mills ratio by ``erfcx`` in the far left)."""
+    from scipy.special import erfcx
+
+    return -x + (K - 1) * math.sqrt(2.0 / math.pi) / erfcx(-x / math.sqrt(2.0))
+
+
+def _hull(a: float, b: float, K: int, left: float, width: float) -> tuple[float, float]:
+    r"""A line in the position ``p`` above ``f`` on ``[a, b]``: ``(A, B)``, ``A + B p``.
+
+    By log-concavity ``f`` lies below :math:`g(x) = f(t)\,e^{s(x - t)}`, the exponential of the tangent of
+    :math:`\log f` at the midpoint ``t`` (slope ``s``); ``g`` is convex, so on ``[a, b]`` it lies below its
+    chord, which is therefore above ``f``.  Raised by :data:`SQUEEZE_MARGIN`.
+    """
+    t = 0.5 * (a + b)
+    s, log_t = _log_slope(t, K), log_density(t, K)
+    g_a = math.exp(log_t + s * (a - t)) * (1.0 + SQUEEZE_MARGIN)
+    g_b = math.exp(log_t + s * (b - t)) * (1.0 + SQUEEZE_MARGIN)
+    slope = (g_b - g_a) / (b - a)
+    # g_a + slope * (left + p * width - a) = A + B p
+    return g_a + slope * (left - a), slope * width
+
+
 @lru_cache(maxsize=None)
 def packed(K: int) -> np.ndarray:
-    """The tables as the kernel reads them: shape ``(3, LAYERS, 4)``, the columns of :func:`columns` in groups of 4.
+    """The tables as the kernel reads them: shape ``(4, LAYERS, 4)``, the columns of :func:`columns` in groups of 4.
 
     ``packed(K)[g, k, j]`` is ``columns(K)[k, 4 g + j]``.  The first group, the only one that most draws
     read, is then 32 bytes a layer (16 KB for 512 layers, which stays in the L1 cache).
     """
     rows = columns(K)
-    out = np.ascontiguousarray(rows.reshape(LAYERS, 3, 4).transpose(1, 0, 2))
+    out = np.ascontiguousarray(rows.reshape(LAYERS, COLUMNS // 4, 4).transpose(1, 0, 2))
     out.setflags(write=False)
     return out
 
@@ -233,7 +258,8 @@ def columns(K: int) -> np.ndarray:
     column and rows 2, 3 (column 7).  Columns 8, 9 and 10, 11: the squeeze lines
     ``A + B p`` (:func:`_squeeze`) below ``f`` on the left and right slivers, the
     positions left of the inner interval and right of it (``-1, 0``, never, for the
-    top layer, whose interval is empty).
+    top layer, whose interval is empty).  Columns 12, 13 and 14, 15: the hull lines (:func:`_hull`) above
+    ``f`` on the same slivers (``inf, 0``, never rejecting, for the top layer).
     """
     edges, tail = tables(K)
     n = int(tail[0])
@@ -253,6 +279,7 @@ def columns(K: int) -> np.ndarray:
         if math.isnan(inner[0]):
             out[k, 2], out[k, 3] = 1.0, 0.0
             out[k, 8:12] = (-1.0, 0.0, -1.0, 0.0)
+            out[k, 12:16] = (math.inf, 0.0, math.inf, 0.0)
         else:
             # positions whose abscissa lies inside the verified inner interval, moved inwards by 1e-12 so that
             # the rounding of left + position * width cannot leave it (verify checks it)
@@ -263,6 +290,8 @@ def columns(K: int) -> np.ndarray:
             c = left + out[k, 3] * width - 1e-12 * width
             out[k, 8:10] = _squeeze(left, b, K, b, left, width)
             out[k, 10:12] = _squeeze(c, right, K, c, left, width)
+            out[k, 12:14] = _hull(left, b, K, left, width)
+            out[k, 14:16] = _hull(c, right, K, left, width)
     out[1, 7], out[2, 7], out[3, 7] = tail[1], tail[2], tail[3]
     return out
 
@@ -298,17 +327,23 @@ def verify(K: int) -> None:
             A, B = rows[k, line]
             for p in grid:
                 assert A + B * p <= density(left + p * width, K), (K, k, p)
+        # the hull lines lie above f on the same slivers
+        for line, grid in ((slice(12, 14), np.linspace(0.0, min(lo, 1.0), 33)),
+                           (slice(14, 16), np.linspace(max(hi, 0.0), end, 33))):
+            A, B = rows[k, line]
+            for p in grid:
+                assert A + B * p >= density(left + p * width, K), (K, k, p)
 
 
 def stacked(ranks):
     """``(tables, index)``: one :func:`packed` table per distinct rank of ``ranks`` that the ziggurat serves,
-    shape ``(distinct, 3, LAYERS, 4)``, and for each layer the row of its table (``-1`` for a rank it does not
+    shape ``(distinct, COLUMNS // 4, LAYERS, 4)``, and for each layer the row of its table (``-1`` for a rank it does not
     serve, 1 or above :data:`MAX_RANK`, whose sampler draws otherwise).
 
     Layers of the same rank share one table, which then stays in the cache from one layer to the next.
     """
     served = sorted({int(K) for K in ranks if 2 <= int(K) <= MAX_RANK})
-    tables = np.zeros((max(len(served), 1), 3, LAYERS, 4))
+    tables = np.zeros((max(len(served), 1), COLUMNS // 4, LAYERS, 4))
     for row, K in enumerate(served):
         tables[row] = packed(K)
     index = np.array([served.index(int(K)) if int(K) in served else -1 for K in ranks], dtype=np.int64)

@@ -83,6 +83,13 @@ def uniform(state):
     return (float(next_u64(state) >> _S11) + 0.5) * _TWO_M53
 
 
+@_jit
+def uniform_step(s0, s1, s2, s3):
+    """:func:`uniform` on a state held in four words: ``(u, s0, s1, s2, s3)``."""
+    word, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
+    return (float(word >> _S11) + 0.5) * _TWO_M53, s0, s1, s2, s3
+
+
 # ---------------------------------------------------------------------------
 # inverse normal CDF: Wichura's algorithm AS 241 (PPND16), Appl. Statist. 37 (1988)
 # ---------------------------------------------------------------------------
@@ -153,31 +160,61 @@ _ZFX = _ziggurat.FX
 
 
 @_jit
-def normal(state):
-    """A standard normal by the ziggurat method (:mod:`maxbounds.simulate._ziggurat`).
+def normal_step(s0, s1, s2, s3):
+    """A standard normal by the ziggurat method (:mod:`maxbounds.simulate._ziggurat`), on a state held in
+    four words: ``(x, s0, s1, s2, s3)``.
 
-    One 64-bit draw gives the layer (its low 8 bits), the sign (bit 8) and a
-    53-bit uniform (its top bits), three disjoint sets of bits; about 99% of
-    variates need nothing more.
+    One 64-bit draw gives the layer (its low 8 bits), the sign (bit 8) and a 53-bit uniform (its top bits),
+    three disjoint sets of bits; about 99% of variates need nothing more, and the rest of the algorithm is
+    :func:`_normal_rest`.  Loops that draw many normals hold the stream's state in four local words and call
+    this: the state then stays in registers, where :func:`normal`, which takes the state array, costs a
+    call with two reference-count updates and a store and load of the state per draw (three to five times
+    the draw itself).
     """
+    u, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
+    k = int(u & _ZMASK)
+    fraction = float(np.int64(u >> _S11)) * _TWO_M53  # < 2^53: as a signed integer, one conversion instruction
+    if fraction < _ZRATIO[k]:
+        return _signed(u, fraction * _ZX[k]), s0, s1, s2, s3
+    return _normal_rest(u, s0, s1, s2, s3)
+
+
+@_jit
+def normal(state):
+    """:func:`normal_step` on the state array ``state`` (updated in place): one standard normal."""
+    x, state[0], state[1], state[2], state[3] = normal_step(state[0], state[1], state[2], state[3])
+    return x
+
+
+@_jit
+def _signed(u, x):
+    """``x`` with the sign that bit 8 of the draw ``u`` gives (a product, not a branch on a random bit)."""
+    return x * (1.0 - 2.0 * float(np.int64((u >> _S8) & _ONE)))
+
+
+@_jit
+def _normal_rest(u, s0, s1, s2, s3):
+    """The ziggurat for a draw ``u`` outside its layer's inner part (base tail, wedge test, new draws):
+    ``(x, s0, s1, s2, s3)``."""
     while True:
-        u = next_u64(state)
         k = int(u & _ZMASK)
-        negative = (u >> _S8) & _ONE
-        fraction = float(u >> _S11) * _TWO_M53
+        fraction = float(np.int64(u >> _S11)) * _TWO_M53
         x = fraction * _ZX[k]
         if fraction < _ZRATIO[k]:
-            return -x if negative else x
+            return _signed(u, x), s0, s1, s2, s3
         if k == 0:  # the tail beyond r: Marsaglia's exponential rejection
             while True:
-                a = -math.log(uniform(state)) / _ZR
-                b = -math.log(uniform(state))
+                v, s0, s1, s2, s3 = uniform_step(s0, s1, s2, s3)
+                a = -math.log(v) / _ZR
+                v, s0, s1, s2, s3 = uniform_step(s0, s1, s2, s3)
+                b = -math.log(v)
                 if 2.0 * b > a * a:
-                    x = _ZR + a
-                    return -x if negative else x
-        height = _ZFX[k] + uniform(state) * (_ZFX[k + 1] - _ZFX[k])
+                    return _signed(u, _ZR + a), s0, s1, s2, s3
+        v, s0, s1, s2, s3 = uniform_step(s0, s1, s2, s3)
+        height = _ZFX[k] + v * (_ZFX[k + 1] - _ZFX[k])
         if height < math.exp(-0.5 * x * x):
-            return -x if negative else x
+            return _signed(u, x), s0, s1, s2, s3
+        u, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
 
 
 @_jit
@@ -188,7 +225,13 @@ def gaussian_max(state, K):
     precision in the upper tail of the maximum.  The chain uses it above
     :data:`maxbounds._max_ziggurat.MAX_RANK`; below, :func:`gaussian_max_table`.
     """
-    return -ndtri(-math.expm1(math.log(uniform(state)) / K))
+    return gaussian_max_of(uniform(state), K)
+
+
+@_jit
+def gaussian_max_of(u, K):
+    r""":func:`gaussian_max` from the uniform ``u``: :math:`-\Phi^{-1}(-\operatorname{expm1}(\log u / K))`."""
+    return -ndtri(-math.expm1(math.log(u) / K))
 
 
 _SQRT2 = math.sqrt(2.0)
@@ -205,9 +248,8 @@ def _max_log_density(x, K):
 
 
 @_jit
-def _max_tail(state, K, p_left, log_cdf_left, right_mass):
-    r"""A variate of the base layer's tails, by exact inversion of :math:`\Phi^K` (out of the hot loop)."""
-    u = uniform(state)
+def _max_tail(u, K, p_left, log_cdf_left, right_mass):
+    r"""A variate of the base layer's tails from the uniform ``u``, by exact inversion of :math:`\Phi^K`."""
     if u < p_left:  # the left tail: Phi(x)^K = (u / p_left) F(L_1)
         return ndtri(math.exp((math.log(u / p_left) + K * log_cdf_left) / K))
     # the right tail: 1 - Phi(x)^K = w (1 - F(R_1)), w uniform
@@ -226,63 +268,53 @@ def _max_position(bits):
 
 
 @_jit
-def _max_one(state, K, table):
-    """One variate by the ziggurat (the whole algorithm for one draw; see :func:`gaussian_max_table`)."""
+def _max_one(K, table, s0, s1, s2, s3):
+    """One variate by the ziggurat (the whole algorithm for one draw; see :func:`gaussian_max_table`):
+    ``(x, s0, s1, s2, s3)``."""
     while True:
-        bits = next_u64(state)
+        bits, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
         k = int(bits & _MAX_ZMASK)
         position = _max_position(bits)
         if table[0, k, 2] <= position <= table[0, k, 3]:
-            return table[0, k, 0] + position * table[0, k, 1]
-        accepted, x = _max_second_stage(state, K, table, k, position)
+            return table[0, k, 0] + position * table[0, k, 1], s0, s1, s2, s3
+        accepted, x, s0, s1, s2, s3 = _max_second_stage(K, table, k, position, s0, s1, s2, s3)
         if accepted:
-            return x
+            return x, s0, s1, s2, s3
 
 
 @_jit
-def _max_second_stage(state, K, table, k, position):
-    """``(accepted, x)`` for a draw outside its layer's inner interval: a tail, or a height under the density.
+def _max_second_stage(K, table, k, position, s0, s1, s2, s3):
+    """``(accepted, x, s0, s1, s2, s3)`` for a draw outside its layer's inner interval: a tail, or a height.
 
-    The height is first compared with the layer's squeeze line (below the density by log-concavity,
-    :func:`maxbounds._max_ziggurat._squeeze`), then, where it lies above it, with the density itself.
+    A tail variate is drawn by inversion from one uniform.  Otherwise the height drawn in the layer is
+    accepted below the sliver's squeeze line (below the density by log-concavity,
+    :func:`maxbounds._max_ziggurat._squeeze`), rejected above its hull line (above the density,
+    :func:`maxbounds._max_ziggurat._hull`), and compared with the density itself only between the two.
     """
+    u, s0, s1, s2, s3 = uniform_step(s0, s1, s2, s3)
     if k == 0 and position > table[1, 0, 2]:
-        return True, _max_tail(state, K, table[1, 1, 3], table[1, 2, 3], table[1, 3, 3])
+        return True, _max_tail(u, K, table[1, 1, 3], table[1, 2, 3], table[1, 3, 3]), s0, s1, s2, s3
     x = table[0, k, 0] + position * table[0, k, 1]
-    height = table[1, k, 0] + uniform(state) * table[1, k, 1]
-    if position < table[0, k, 2]:
-        squeeze = table[2, k, 0] + position * table[2, k, 1]
-    else:
-        squeeze = table[2, k, 2] + position * table[2, k, 3]
-    if height < squeeze or height < math.exp(_max_log_density(x, K)):
-        return True, x
-    return False, x
+    height = table[1, k, 0] + u * table[1, k, 1]
+    side = 0 if position < table[0, k, 2] else 2  # the left sliver's lines, or the right one's
+    if height < table[2, k, side] + position * table[2, k, side + 1]:
+        return True, x, s0, s1, s2, s3
+    if height > table[3, k, side] + position * table[3, k, side + 1]:
+        return False, x, s0, s1, s2, s3
+    return height < math.exp(_max_log_density(x, K)), x, s0, s1, s2, s3
 
 
 @_jit
-def gaussian_max_table(state, n, K, table, bits, out=None):
-    r""":math:`\sum_{i \le n}\Xi_i^2` of ``n`` maxima of ``K`` standard normals, by the ziggurat of
-    :mod:`maxbounds._max_ziggurat`; the variates themselves go to ``out`` (``n`` entries) when it is given.
-
-    ``table`` is that module's :func:`~maxbounds._max_ziggurat.packed` for ``K``; ``bits`` a scratch array
-    of 64-bit words (at most :data:`MAX_BATCH` are used).  One 64-bit draw gives the layer ``k`` (its low 9
-    bits) and the position in it (its top 53 bits); about 99% of variates need nothing more.  The draws
-    come in batches: one loop draws them (the stream's state in registers, as :func:`next_u64` would give
-    them one by one), keeps those accepted at once and sets the others aside; each of those then goes
-    through the second stage (:func:`_max_second_stage`), and a draw rejected there is replaced by a new
-    variate (:func:`_max_one`).  Every draw thus gives one variate, and the variates are independent with
-    the law :math:`\Phi^K`; only their order differs from one-at-a-time sampling.  Numba compiles the two
-    cases apart (``out`` ``None`` or an array), so the chain's sum-only loop has no stores.
-    """
+def max_sum_step(n, K, table, bits, out, s0, s1, s2, s3):
+    r"""``(total, s0, s1, s2, s3)``: :func:`gaussian_max_table` on a state held in four words."""
     batch = min(bits.shape[0], MAX_BATCH)
     total = 0.0
     i = 0
     while i < n:
         m = min(batch, n - i)
-        s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
         deferred = 0
         for _ in range(m):
-            word, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)  # the state stays in registers
+            word, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
             k = int(word & _MAX_ZMASK)
             position = _max_position(word)
             if table[0, k, 2] <= position <= table[0, k, 3]:
@@ -294,17 +326,36 @@ def gaussian_max_table(state, n, K, table, bits, out=None):
             else:
                 bits[deferred] = word
                 deferred += 1
-        state[0], state[1], state[2], state[3] = s0, s1, s2, s3
         for j in range(deferred):
             word = bits[j]
             k = int(word & _MAX_ZMASK)
-            accepted, x = _max_second_stage(state, K, table, k, _max_position(word))
+            accepted, x, s0, s1, s2, s3 = _max_second_stage(K, table, k, _max_position(word), s0, s1, s2, s3)
             if not accepted:
-                x = _max_one(state, K, table)
+                x, s0, s1, s2, s3 = _max_one(K, table, s0, s1, s2, s3)
             total += x * x
             if out is not None:
                 out[i] = x
             i += 1
+    return total, s0, s1, s2, s3
+
+
+@_jit
+def gaussian_max_table(state, n, K, table, bits, out=None):
+    r""":math:`\sum_{i \le n}\Xi_i^2` of ``n`` maxima of ``K`` standard normals, by the ziggurat of
+    :mod:`maxbounds._max_ziggurat`; the variates themselves go to ``out`` (``n`` entries) when it is given.
+
+    ``table`` is that module's :func:`~maxbounds._max_ziggurat.packed` for ``K``; ``bits`` a scratch array
+    of 64-bit words (at most :data:`MAX_BATCH` are used).  One 64-bit draw gives the layer ``k`` (its low 9
+    bits) and the position in it (its top 53 bits); about 99% of variates need nothing more.  The draws
+    come in batches: one loop draws them (the stream's state in registers), keeps those accepted at once and
+    sets the others aside; each of those then goes through the second stage (:func:`_max_second_stage`),
+    and a draw rejected there is replaced by a new variate (:func:`_max_one`).  Every draw thus gives one
+    variate, and the variates are independent with the law :math:`\Phi^K`; only their order differs from
+    one-at-a-time sampling.  Numba compiles the two cases apart (``out`` ``None`` or an array), so the
+    chain's sum-only loop has no stores.  The work is :func:`max_sum_step`, on the state as four words.
+    """
+    total, state[0], state[1], state[2], state[3] = max_sum_step(n, K, table, bits, out, state[0], state[1],
+                                                                 state[2], state[3])
     return total
 
 
@@ -312,39 +363,56 @@ def gaussian_max_table(state, n, K, table, bits, out=None):
 # gamma and chi-squared variates
 # ---------------------------------------------------------------------------
 @_jit
-def standard_gamma(state, a):
-    r"""A Gamma(a, 1) variate, ``a > 0``: Marsaglia and Tsang's rejection method, with their squeeze.
+def gamma_step(a, s0, s1, s2, s3):
+    r"""A Gamma(a, 1) variate, ``a > 0``, on a state held in four words: ``(x, s0, s1, s2, s3)``.
 
-    For :math:`a \ge 1`, with :math:`d = a - 1/3`, :math:`c = 1/\sqrt{9d}`,
-    propose :math:`V = (1 + cZ)^3` (``Z`` normal) and accept when
-    :math:`\log U < Z^2/2 + d - dV + d\log V`; return :math:`dV`.  For
-    :math:`a < 1` use :math:`\Gamma(a) = \Gamma(a + 1)\,U^{1/a}`.  Exact
-    (a rejection sampler); about 1.02 to 1.05 proposals per draw.
+    Marsaglia and Tsang's rejection method, with their squeeze.  For :math:`a \ge 1`, with
+    :math:`d = a - 1/3`, :math:`c = 1/\sqrt{9d}`, propose :math:`V = (1 + cZ)^3` (``Z`` normal) and accept
+    when :math:`\log U < Z^2/2 + d - dV + d\log V`; return :math:`dV`.  For :math:`a < 1` use
+    :math:`\Gamma(a) = \Gamma(a + 1)\,U^{1/a}`.  Exact (a rejection sampler); about 1.02 to 1.05
+    proposals per draw.
     """
     boost = 1.0
     if a < 1.0:
-        boost = math.exp(math.log(uniform(state)) / a)
+        u, s0, s1, s2, s3 = uniform_step(s0, s1, s2, s3)
+        boost = math.exp(math.log(u) / a)
         a += 1.0
     d = a - 1.0 / 3.0
     c = 1.0 / math.sqrt(9.0 * d)
     while True:
-        z = normal(state)
+        z, s0, s1, s2, s3 = normal_step(s0, s1, s2, s3)
         v = 1.0 + c * z
         if v <= 0.0:
             continue
         v = v * v * v
-        u = uniform(state)
+        u, s0, s1, s2, s3 = uniform_step(s0, s1, s2, s3)
         # Marsaglia and Tsang's squeeze u < 1 - 0.0331 z^4 implies the exact test; it skips both logarithms
         if u < 1.0 - 0.0331 * (z * z) * (z * z) or math.log(u) < 0.5 * z * z + d - d * v + d * math.log(v):
-            return d * v * boost
+            return d * v * boost, s0, s1, s2, s3
+
+
+@_jit
+def standard_gamma(state, a):
+    """:func:`gamma_step` on the state array ``state`` (updated in place): one Gamma(a, 1) variate."""
+    x, state[0], state[1], state[2], state[3] = gamma_step(a, state[0], state[1], state[2], state[3])
+    return x
+
+
+@_jit
+def chi_square_step(k, s0, s1, s2, s3):
+    r""":math:`\chi^2_k = 2\,\Gamma(k/2)` for an integer ``k >= 0`` (0 for ``k = 0``), on a state held in
+    four words: ``(x, s0, s1, s2, s3)``; :math:`O(1)` work."""
+    if k <= 0:
+        return 0.0, s0, s1, s2, s3
+    x, s0, s1, s2, s3 = gamma_step(0.5 * k, s0, s1, s2, s3)
+    return 2.0 * x, s0, s1, s2, s3
 
 
 @_jit
 def chi_square(state, k):
-    r""":math:`\chi^2_k = 2\,\Gamma(k/2)` for an integer ``k >= 0`` (0 for ``k = 0``): :math:`O(1)` work."""
-    if k <= 0:
-        return 0.0
-    return 2.0 * standard_gamma(state, 0.5 * k)
+    """:func:`chi_square_step` on the state array ``state`` (updated in place)."""
+    x, state[0], state[1], state[2], state[3] = chi_square_step(k, state[0], state[1], state[2], state[3])
+    return x
 
 
 # ---------------------------------------------------------------------------

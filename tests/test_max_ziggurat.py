@@ -43,7 +43,7 @@ def drawn(request):
 def test_tables_satisfy_the_inclusions_that_make_the_sampler_exact():
     for K in (*range(2, 17), 32, 63, 64):
         _max_ziggurat.verify(K)
-        assert _max_ziggurat.packed(K).shape == (3, _max_ziggurat.LAYERS, 4)
+        assert _max_ziggurat.packed(K).shape == (_max_ziggurat.COLUMNS // 4, _max_ziggurat.LAYERS, 4)
     assert int(_streams._MAX_ZMASK) == _max_ziggurat.LAYERS - 1  # the kernel's layer bits are the tables' layers
     with pytest.raises(ValueError):
         _max_ziggurat.tables(1)

@@ -50,16 +50,18 @@ def _kernel(x0, u0, widths, ranks, sds, samples, seed, out):
             along = b / sa if a > 0.0 else 0.0
             across = math.sqrt(max(d - along * along, 0.0))
             sd = sds[layer]
+            s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]  # the state in registers (normal_step)
             for i in range(n):
                 best_z, best_w = 0.0, 0.0
                 for k in range(K):
-                    g1 = _kernels.normal(rng)
-                    g2 = _kernels.normal(rng)
+                    g1, s0, s1, s2, s3 = _kernels.normal_step(s0, s1, s2, s3)
+                    g2, s0, s1, s2, s3 = _kernels.normal_step(s0, s1, s2, s3)
                     z = sd * sa * g1
                     w = sd * (along * g1 + across * g2)
                     if k == 0 or z > best_z:
                         best_z, best_w = z, w
                 x[i], v[i] = best_z, best_w
+            rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
         total = 0.0
         for i in range(widths[L]):
             total += v[i] * v[i]

@@ -13,7 +13,8 @@ Counts per network (sample) for a fully connected architecture with zero biases:
 Generators, each drawing the numbers only, on ``threads`` threads:
 
 * :func:`numba_xoshiro`: the simulators' own stream (xoshiro256**, normals by
-  inversion, :mod:`maxbounds.simulate._kernels`), in parallel over samples;
+  the ziggurat, :mod:`maxbounds._streams`), the state held in registers as the
+  samplers hold it, in parallel over samples;
 * :func:`numba_builtin`: Numba's ``np.random`` (per-thread Mersenne Twister);
 * :func:`numpy_sfc64`: ``numpy.random.Generator(SFC64)`` (ziggurat normals),
   one generator per thread, filling a reused buffer (NumPy releases the GIL).
@@ -53,9 +54,11 @@ def _xoshiro_normals(count, samples, seed, out):
     for s in numba.prange(samples):
         rng = np.empty(4, dtype=np.uint64)
         _kernels.seed_stream(rng, seed, np.uint64(s))
+        s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]  # in registers, as the samplers hold it
         total = 0.0
         for _ in range(count):
-            total += _kernels.normal(rng)
+            x, s0, s1, s2, s3 = _kernels.normal_step(s0, s1, s2, s3)
+            total += x
         out[s] = total
 
 
@@ -64,9 +67,11 @@ def _xoshiro_uniforms(count, samples, seed, out):
     for s in numba.prange(samples):
         rng = np.empty(4, dtype=np.uint64)
         _kernels.seed_stream(rng, seed, np.uint64(s))
+        s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]
         total = 0.0
         for _ in range(count):
-            total += _kernels.uniform(rng)
+            x, s0, s1, s2, s3 = _kernels.uniform_step(s0, s1, s2, s3)
+            total += x
         out[s] = total
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._streams import normal
+from .._streams import normal_step
 from ._dense_kernels import leaky_unit
 
 from .._numba_cache import refresh_stale_cache
@@ -28,14 +28,18 @@ _jit = numba.njit(cache=True, nogil=True, fastmath=False)
 @_jit
 def draw_conv(rng, n_weights, n_biases, weight_sd, bias_sd, W, B):
     """All weights in C order, then the biases when ``bias_sd > 0`` (zeros otherwise)."""
+    s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]  # the stream's state, in registers (normal_step)
     for i in range(n_weights):
-        W[i] = weight_sd * normal(rng)
+        g, s0, s1, s2, s3 = normal_step(s0, s1, s2, s3)
+        W[i] = weight_sd * g
     if bias_sd > 0.0:
         for i in range(n_biases):
-            B[i] = bias_sd * normal(rng)
+            g, s0, s1, s2, s3 = normal_step(s0, s1, s2, s3)
+            B[i] = bias_sd * g
     else:
         for i in range(n_biases):
             B[i] = 0.0
+    rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
 
 
 @_jit

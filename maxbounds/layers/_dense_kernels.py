@@ -12,7 +12,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._streams import normal, runtime_bool
+from .._streams import normal_step, runtime_bool
 
 from .._numba_cache import refresh_stale_cache
 
@@ -52,20 +52,25 @@ def draw_forward_dense(rng, x, v, n_in, width, K, weight_sd, bias_sd, leaky, slo
     piece is summed alongside and the winner's kept).  With ``keep`` the parameters are stored in ``W``,
     ``B``; otherwise ``W``, ``B`` are not touched (the fast path of the samplers that need no backward pass).
     """
+    s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]  # the stream's state, in registers (normal_step)
     for i in range(width):
         best_z, best_t, best_k = 0.0, 0.0, 0
         for k in range(K):
             base = (i * K + k) * n_in
             z, t = 0.0, 0.0
             for j in range(n_in):
-                g = weight_sd * normal(rng)
+                g, s0, s1, s2, s3 = normal_step(s0, s1, s2, s3)
+                g *= weight_sd
                 if keep:
                     W[base + j] = g
                 if forward:
                     z += g * x[j]
                     if jvp:
                         t += g * v[j]
-            b = bias_sd * normal(rng) if bias_sd > 0.0 else 0.0
+            b = 0.0
+            if bias_sd > 0.0:
+                b, s0, s1, s2, s3 = normal_step(s0, s1, s2, s3)
+                b *= bias_sd
             if keep:
                 B[i * K + k] = b
             z += b
@@ -82,6 +87,7 @@ def draw_forward_dense(rng, x, v, n_in, width, K, weight_sd, bias_sd, leaky, slo
             sel[i] = best_k
             if jvp:
                 v_out[i] = best_t
+    rng[0], rng[1], rng[2], rng[3] = s0, s1, s2, s3
 
 
 @_jit

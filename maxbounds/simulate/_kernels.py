@@ -25,8 +25,8 @@ import numpy as np
 from ..layers import _kernels as _layer_kernels
 from ..layers.serial import F_BSD, F_WSD, I_NIN, I_WIDTH
 from .._streams import (  # noqa: F401  (re-exported: the kernels' vocabulary)
-    MAX_BATCH, chi_square, gaussian_max, gaussian_max_table, mix64, ndtri, next_u64, normal, runtime_bool,
-    seed_stream, standard_gamma, uniform,
+    MAX_BATCH, chi_square, chi_square_step, gaussian_max, gaussian_max_of, gaussian_max_table, max_sum_step, mix64,
+    ndtri, next_u64, normal, normal_step, runtime_bool, seed_stream, standard_gamma, uniform, uniform_step,
 )
 
 from .._numba_cache import refresh_stale_cache
@@ -72,29 +72,30 @@ def correlation(log_xx, log_vv, cos, sin_sq, log_scale, log_beta):
 
 
 @_jit
-def draw_layer(state, n, K, table, served, bits):
-    r"""The three draws of one layer: :math:`A = \sum_{i\le n}\Xi_i^2`, :math:`g \sim N(0,1)`, :math:`\chi \sim \chi^2_{n-1}`.
+def draw_layer(n, K, table, served, bits, s0, s1, s2, s3):
+    r"""The three draws of one layer: ``(A, g, chi, s0, s1, s2, s3)``, on the stream's state as four words.
 
-    The maxima come from the ziggurat :func:`gaussian_max_table` where
-    ``served`` (ranks 2 to :data:`maxbounds._max_ziggurat.MAX_RANK`: ``table`` is then its table and ``bits``
-    its scratch words), else from :func:`gaussian_max`
-    (one uniform by inversion for large ``K``); for
-    ``K = 1``, where :math:`A \sim \chi^2_n`, one gamma draw.  Then one
-    normal for ``g`` and one gamma draw for :math:`\chi`: :math:`O(nK)` (small
-    ``K``) or :math:`O(n)` work for maxout layers, :math:`O(1)` for linear ones.
+    :math:`A = \sum_{i\le n}\Xi_i^2`, :math:`g \sim N(0,1)`, :math:`\chi \sim \chi^2_{n-1}`.  The maxima
+    come from the ziggurat :func:`~maxbounds._streams.max_sum_step` where ``served`` (ranks 2 to
+    :data:`maxbounds._max_ziggurat.MAX_RANK`: ``table`` is then its table and ``bits`` its scratch words),
+    else from :func:`gaussian_max` (one uniform by inversion for large ``K``); for ``K = 1``, where
+    :math:`A \sim \chi^2_n`, one gamma draw.  Then one normal for ``g`` and one gamma draw for
+    :math:`\chi`: :math:`O(nK)` (small ``K``) or :math:`O(n)` work for maxout layers, :math:`O(1)` for
+    linear ones.
     """
     if K == 1:
-        A = chi_square(state, n)
+        A, s0, s1, s2, s3 = chi_square_step(n, s0, s1, s2, s3)
     elif served:
-        A = gaussian_max_table(state, n, K, table, bits)  # the sum only: the variates are not kept
+        A, s0, s1, s2, s3 = max_sum_step(n, K, table, bits, None, s0, s1, s2, s3)  # the sum only
     else:
         A = 0.0
         for _ in range(n):
-            xi = gaussian_max(state, K)
+            u, s0, s1, s2, s3 = uniform_step(s0, s1, s2, s3)
+            xi = gaussian_max_of(u, K)
             A += xi * xi
-    g = normal(state)
-    chi = chi_square(state, n - 1)
-    return A, g, chi
+    g, s0, s1, s2, s3 = normal_step(s0, s1, s2, s3)
+    chi, s0, s1, s2, s3 = chi_square_step(n - 1, s0, s1, s2, s3)
+    return A, g, chi, s0, s1, s2, s3
 
 
 @_jit
@@ -142,10 +143,11 @@ def chain_kernel(start, stop, state0, widths, ranks, log_scale, log_beta, tables
         if record_all:
             out[0, 0, s], out[1, 0, s], out[2, 0, s], out[3, 0, s] = log_xx, log_vv, cos, sin_sq
             out[4, 0, s], out[5, 0, s] = math.nan, math.nan
+        s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]  # the stream's state, in registers
         for layer in range(L):
             table_row = table_of[layer]
-            A, g, chi = draw_layer(rng, widths[layer + 1], ranks[layer], tables[max(table_row, 0)], table_row >= 0,
-                                   bits)
+            A, g, chi, s0, s1, s2, s3 = draw_layer(widths[layer + 1], ranks[layer], tables[max(table_row, 0)],
+                                                   table_row >= 0, bits, s0, s1, s2, s3)
             log_xx, log_vv, cos, sin_sq, rho, r2 = gram_step(
                 log_xx, log_vv, cos, sin_sq, log_scale[layer], log_beta[layer], A, g, chi)
             if record_all or layer == L - 1:
