@@ -245,6 +245,18 @@ def packed(K: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=None)
+def flat(K: int) -> np.ndarray:
+    """:func:`packed` flat, as the kernels take it: ``packed(K)[g, k, j]`` is ``flat(K)[(g * LAYERS + k) * 4 + j]``.
+
+    Read-only, of ``COLUMNS * LAYERS`` numbers; with a 1-D table the compiler turns every index into a
+    constant offset from four times the layer.
+    """
+    out = packed(K).reshape(-1).copy()
+    out.setflags(write=False)
+    return out
+
+
+@lru_cache(maxsize=None)
 def columns(K: int) -> np.ndarray:
     """The tables, one row of :data:`COLUMNS` numbers per layer, ``(LAYERS, COLUMNS)``.
 
@@ -315,6 +327,7 @@ def verify(K: int) -> None:
     assert np.allclose(areas, v, rtol=1e-12)
     rows = columns(K)
     assert np.array_equal(packed(K).transpose(1, 0, 2).reshape(LAYERS, COLUMNS), rows)
+    assert np.array_equal(flat(K), packed(K).reshape(-1))
     for k in range(n):  # the packed immediate-accept positions map into the verified inner intervals
         left, width, lo, hi = rows[k, :4]
         if lo <= hi:
@@ -336,15 +349,15 @@ def verify(K: int) -> None:
 
 
 def stacked(ranks):
-    """``(tables, index)``: one :func:`packed` table per distinct rank of ``ranks`` that the ziggurat serves,
-    shape ``(distinct, COLUMNS // 4, LAYERS, 4)``, and for each layer the row of its table (``-1`` for a rank it does not
-    serve, 1 or above :data:`MAX_RANK`, whose sampler draws otherwise).
+    """``(tables, index)``: one :func:`flat` table per distinct rank of ``ranks`` that the ziggurat serves,
+    shape ``(distinct, COLUMNS * LAYERS)``, and for each layer the row of its table (``-1`` for a rank it does
+    not serve, 1 or above :data:`MAX_RANK`, whose sampler draws otherwise).
 
     Layers of the same rank share one table, which then stays in the cache from one layer to the next.
     """
     served = sorted({int(K) for K in ranks if 2 <= int(K) <= MAX_RANK})
-    tables = np.zeros((max(len(served), 1), COLUMNS // 4, LAYERS, 4))
+    tables = np.zeros((max(len(served), 1), COLUMNS * LAYERS))
     for row, K in enumerate(served):
-        tables[row] = packed(K)
+        tables[row] = flat(K)
     index = np.array([served.index(int(K)) if int(K) in served else -1 for K in ranks], dtype=np.int64)
     return tables, index

@@ -267,71 +267,63 @@ def _max_position(bits):
     return float(np.int64(bits >> _S11)) * _TWO_M53  # < 2^53: as a signed integer, one conversion instruction
 
 
-@_jit
-def _max_one(K, table, s0, s1, s2, s3):
-    """One variate by the ziggurat (the whole algorithm for one draw; see :func:`gaussian_max_table`):
-    ``(x, s0, s1, s2, s3)``."""
-    while True:
-        bits, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
-        k = int(bits & _MAX_ZMASK)
-        position = _max_position(bits)
-        if table[0, k, 2] <= position <= table[0, k, 3]:
-            return table[0, k, 0] + position * table[0, k, 1], s0, s1, s2, s3
-        accepted, x, s0, s1, s2, s3 = _max_second_stage(K, table, k, position, s0, s1, s2, s3)
-        if accepted:
-            return x, s0, s1, s2, s3
-
-
-@_jit
-def _max_second_stage(K, table, k, position, s0, s1, s2, s3):
-    """``(accepted, x, s0, s1, s2, s3)`` for a draw outside its layer's inner interval: a tail, or a height.
-
-    A tail variate is drawn by inversion from one uniform.  Otherwise the height drawn in the layer is
-    accepted below the sliver's squeeze line (below the density by log-concavity,
-    :func:`maxbounds._max_ziggurat._squeeze`), rejected above its hull line (above the density,
-    :func:`maxbounds._max_ziggurat._hull`), and compared with the density itself only between the two.
-    """
-    u, s0, s1, s2, s3 = uniform_step(s0, s1, s2, s3)
-    if k == 0 and position > table[1, 0, 2]:
-        return True, _max_tail(u, K, table[1, 1, 3], table[1, 2, 3], table[1, 3, 3]), s0, s1, s2, s3
-    x = table[0, k, 0] + position * table[0, k, 1]
-    height = table[1, k, 0] + u * table[1, k, 1]
-    side = 0 if position < table[0, k, 2] else 2  # the left sliver's lines, or the right one's
-    if height < table[2, k, side] + position * table[2, k, side + 1]:
-        return True, x, s0, s1, s2, s3
-    if height > table[3, k, side] + position * table[3, k, side + 1]:
-        return False, x, s0, s1, s2, s3
-    return height < math.exp(_max_log_density(x, K)), x, s0, s1, s2, s3
+_MAX_LAYERS = 512  # the layers of the tables (maxbounds._max_ziggurat.LAYERS: a test checks they agree)
+_G1, _G2, _G3 = 4 * _MAX_LAYERS, 8 * _MAX_LAYERS, 12 * _MAX_LAYERS  # where each group of 4 columns starts
 
 
 @_jit
 def max_sum_step(n, K, table, bits, out, s0, s1, s2, s3):
-    r"""``(total, s0, s1, s2, s3)``: :func:`gaussian_max_table` on a state held in four words."""
+    r"""``(total, s0, s1, s2, s3)``: :func:`gaussian_max_table` on a state held in four words.
+
+    ``table`` is the flat :func:`maxbounds._max_ziggurat.packed` (:func:`~maxbounds._max_ziggurat.flat`):
+    entry ``[g, k, j]`` at ``(g * LAYERS + k) * 4 + j``, offsets the compiler folds into its addresses.
+    A draw outside its layer's inner interval goes to the second stage, written out here (a call that
+    passes the table on would cost two reference-count updates per draw): a tail variate by inversion from
+    one uniform (:func:`_max_tail`), or a height drawn in the layer, accepted below the sliver's squeeze line
+    (below the density by log-concavity, :func:`maxbounds._max_ziggurat._squeeze`), rejected above its hull
+    line (above the density, :func:`maxbounds._max_ziggurat._hull`) and compared with the density itself
+    only between the two.  A rejected draw is replaced by a new one, which goes through both stages.
+    """
     batch = min(bits.shape[0], MAX_BATCH)
+    tail_start, p_left, log_cdf_left, right_mass = table[_G1 + 2], table[_G1 + 7], table[_G1 + 11], table[_G1 + 15]
     total = 0.0
-    i = 0
+    i = 0  # variates done
     while i < n:
         m = min(batch, n - i)
         deferred = 0
-        for _ in range(m):
+        for t in range(m):  # the first stage, the state in registers; no counter but that of the deferred
             word, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
-            k = int(word & _MAX_ZMASK)
+            row = 4 * int(word & _MAX_ZMASK)
             position = _max_position(word)
-            if table[0, k, 2] <= position <= table[0, k, 3]:
-                x = table[0, k, 0] + position * table[0, k, 1]
+            if table[row + 2] <= position <= table[row + 3]:
+                x = table[row] + position * table[row + 1]
                 total += x * x
                 if out is not None:
-                    out[i] = x
-                i += 1
+                    out[i + t - deferred] = x
             else:
                 bits[deferred] = word
                 deferred += 1
+        i += m - deferred
         for j in range(deferred):
             word = bits[j]
-            k = int(word & _MAX_ZMASK)
-            accepted, x, s0, s1, s2, s3 = _max_second_stage(K, table, k, _max_position(word), s0, s1, s2, s3)
-            if not accepted:
-                x, s0, s1, s2, s3 = _max_one(K, table, s0, s1, s2, s3)
+            while True:  # the second stage of this draw, then new draws until one is accepted
+                row = 4 * int(word & _MAX_ZMASK)
+                position = _max_position(word)
+                x = table[row] + position * table[row + 1]
+                if table[row + 2] <= position <= table[row + 3]:
+                    break
+                u, s0, s1, s2, s3 = uniform_step(s0, s1, s2, s3)
+                if row == 0 and position > tail_start:
+                    x = _max_tail(u, K, p_left, log_cdf_left, right_mass)
+                    break
+                height = table[_G1 + row] + u * table[_G1 + row + 1]
+                line = row if position < table[row + 2] else row + 2  # the left sliver's lines, or the right's
+                if height < table[_G2 + line] + position * table[_G2 + line + 1]:
+                    break
+                if height <= table[_G3 + line] + position * table[_G3 + line + 1] \
+                        and height < math.exp(_max_log_density(x, K)):
+                    break
+                word, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
             total += x * x
             if out is not None:
                 out[i] = x
@@ -344,12 +336,12 @@ def gaussian_max_table(state, n, K, table, bits, out=None):
     r""":math:`\sum_{i \le n}\Xi_i^2` of ``n`` maxima of ``K`` standard normals, by the ziggurat of
     :mod:`maxbounds._max_ziggurat`; the variates themselves go to ``out`` (``n`` entries) when it is given.
 
-    ``table`` is that module's :func:`~maxbounds._max_ziggurat.packed` for ``K``; ``bits`` a scratch array
+    ``table`` is that module's :func:`~maxbounds._max_ziggurat.flat` for ``K``; ``bits`` a scratch array
     of 64-bit words (at most :data:`MAX_BATCH` are used).  One 64-bit draw gives the layer ``k`` (its low 9
     bits) and the position in it (its top 53 bits); about 99% of variates need nothing more.  The draws
     come in batches: one loop draws them (the stream's state in registers), keeps those accepted at once and
-    sets the others aside; each of those then goes through the second stage (:func:`_max_second_stage`),
-    and a draw rejected there is replaced by a new variate (:func:`_max_one`).  Every draw thus gives one
+    sets the others aside; each of those then goes through the second stage (see :func:`max_sum_step`),
+    and a draw rejected there is replaced by a new variate.  Every draw thus gives one
     variate, and the variates are independent with the law :math:`\Phi^K`; only their order differs from
     one-at-a-time sampling.  Numba compiles the two cases apart (``out`` ``None`` or an array), so the
     chain's sum-only loop has no stores.  The work is :func:`max_sum_step`, on the state as four words.

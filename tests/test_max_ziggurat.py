@@ -35,7 +35,7 @@ def _draw(seed, count, K, table):
 @pytest.fixture(scope="module", params=RANKS)
 def drawn(request):
     K = request.param
-    out, total = _draw(1000 + K, DRAWS, K, _max_ziggurat.packed(K))
+    out, total = _draw(1000 + K, DRAWS, K, _max_ziggurat.flat(K))
     assert abs(total - np.sum(out * out)) <= 1e-9 * total  # the sum the chain uses is that of the variates
     return K, out
 
@@ -45,6 +45,7 @@ def test_tables_satisfy_the_inclusions_that_make_the_sampler_exact():
         _max_ziggurat.verify(K)
         assert _max_ziggurat.packed(K).shape == (_max_ziggurat.COLUMNS // 4, _max_ziggurat.LAYERS, 4)
     assert int(_streams._MAX_ZMASK) == _max_ziggurat.LAYERS - 1  # the kernel's layer bits are the tables' layers
+    assert _streams._MAX_LAYERS == _max_ziggurat.LAYERS and _streams._G1 == _max_ziggurat.LAYERS * 4
     with pytest.raises(ValueError):
         _max_ziggurat.tables(1)
 

@@ -77,7 +77,7 @@ def ziggurat_maxima(K: int, count: int, seed: int) -> np.ndarray:
     if not 2 <= int(K) <= _max_ziggurat.MAX_RANK:
         raise MaxboundsValueError("K", f"the ziggurat serves ranks 2..{_max_ziggurat.MAX_RANK}, got {K}")
     out = np.empty(int(count))
-    _kernels.maxima_kernel(np.uint64(seed), int(K), _max_ziggurat.packed(int(K)),
+    _kernels.maxima_kernel(np.uint64(seed), int(K), _max_ziggurat.flat(int(K)),
                            np.empty(_kernels.MAX_BATCH, np.uint64), out)
     return out
 
