@@ -203,8 +203,8 @@ FAULTS = (
       "hidden.append(_layers.Linear(self.widths[-2], self.widths[-1], c=1.0,",
       "the output layer is built with c_L = 1 whatever the architecture says"),
     F("zig_accept_left_edge", "maxbounds/_streams.py",
-      "if table[row + 2] <= position <= table[row + 3]:\n                x = table[row]",
-      "if position <= table[row + 3]:\n                x = table[row]",
+      "if tables[slot, row + 2] <= position <= tables[slot, row + 3]:\n                x = tables[slot, row]",
+      "if position <= tables[slot, row + 3]:\n                x = tables[slot, row]",
       "ziggurat of the maximum: the immediate-accept test drops its left end (accepts points above the density)"),
 )
 

@@ -272,11 +272,13 @@ _G1, _G2, _G3 = 4 * _MAX_LAYERS, 8 * _MAX_LAYERS, 12 * _MAX_LAYERS  # where each
 
 
 @_jit
-def max_sum_step(n, K, table, bits, out, s0, s1, s2, s3):
+def max_sum_step(n, K, tables, slot, bits, out, s0, s1, s2, s3):
     r"""``(total, s0, s1, s2, s3)``: :func:`gaussian_max_table` on a state held in four words.
 
-    ``table`` is the flat :func:`maxbounds._max_ziggurat.packed` (:func:`~maxbounds._max_ziggurat.flat`):
-    entry ``[g, k, j]`` at ``(g * LAYERS + k) * 4 + j``, offsets the compiler folds into its addresses.
+    ``tables[slot]`` is the flat :func:`maxbounds._max_ziggurat.packed` of rank ``K``
+    (:func:`~maxbounds._max_ziggurat.flat`, :func:`~maxbounds._max_ziggurat.stacked`): entry ``[g, k, j]``
+    at ``(g * LAYERS + k) * 4 + j``, offsets the compiler folds into its addresses.  The row is indexed, not
+    taken as a view, since a view costs two reference-count updates.
     A draw outside its layer's inner interval goes to the second stage, written out here (a call that
     passes the table on would cost two reference-count updates per draw): a tail variate by inversion from
     one uniform (:func:`_max_tail`), or a height drawn in the layer, accepted below the sliver's squeeze line
@@ -285,7 +287,8 @@ def max_sum_step(n, K, table, bits, out, s0, s1, s2, s3):
     only between the two.  A rejected draw is replaced by a new one, which goes through both stages.
     """
     batch = min(bits.shape[0], MAX_BATCH)
-    tail_start, p_left, log_cdf_left, right_mass = table[_G1 + 2], table[_G1 + 7], table[_G1 + 11], table[_G1 + 15]
+    tail_start, p_left = tables[slot, _G1 + 2], tables[slot, _G1 + 7]
+    log_cdf_left, right_mass = tables[slot, _G1 + 11], tables[slot, _G1 + 15]
     total = 0.0
     i = 0  # variates done
     while i < n:
@@ -295,8 +298,8 @@ def max_sum_step(n, K, table, bits, out, s0, s1, s2, s3):
             word, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
             row = 4 * int(word & _MAX_ZMASK)
             position = _max_position(word)
-            if table[row + 2] <= position <= table[row + 3]:
-                x = table[row] + position * table[row + 1]
+            if tables[slot, row + 2] <= position <= tables[slot, row + 3]:
+                x = tables[slot, row] + position * tables[slot, row + 1]
                 total += x * x
                 if out is not None:
                     out[i + t - deferred] = x
@@ -309,18 +312,18 @@ def max_sum_step(n, K, table, bits, out, s0, s1, s2, s3):
             while True:  # the second stage of this draw, then new draws until one is accepted
                 row = 4 * int(word & _MAX_ZMASK)
                 position = _max_position(word)
-                x = table[row] + position * table[row + 1]
-                if table[row + 2] <= position <= table[row + 3]:
+                x = tables[slot, row] + position * tables[slot, row + 1]
+                if tables[slot, row + 2] <= position <= tables[slot, row + 3]:
                     break
                 u, s0, s1, s2, s3 = uniform_step(s0, s1, s2, s3)
                 if row == 0 and position > tail_start:
                     x = _max_tail(u, K, p_left, log_cdf_left, right_mass)
                     break
-                height = table[_G1 + row] + u * table[_G1 + row + 1]
-                line = row if position < table[row + 2] else row + 2  # the left sliver's lines, or the right's
-                if height < table[_G2 + line] + position * table[_G2 + line + 1]:
+                height = tables[slot, _G1 + row] + u * tables[slot, _G1 + row + 1]
+                line = row if position < tables[slot, row + 2] else row + 2  # the left sliver's lines, or the right's
+                if height < tables[slot, _G2 + line] + position * tables[slot, _G2 + line + 1]:
                     break
-                if height <= table[_G3 + line] + position * table[_G3 + line + 1] \
+                if height <= tables[slot, _G3 + line] + position * tables[slot, _G3 + line + 1] \
                         and height < math.exp(_max_log_density(x, K)):
                     break
                 word, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
@@ -346,8 +349,8 @@ def gaussian_max_table(state, n, K, table, bits, out=None):
     one-at-a-time sampling.  Numba compiles the two cases apart (``out`` ``None`` or an array), so the
     chain's sum-only loop has no stores.  The work is :func:`max_sum_step`, on the state as four words.
     """
-    total, state[0], state[1], state[2], state[3] = max_sum_step(n, K, table, bits, out, state[0], state[1],
-                                                                 state[2], state[3])
+    total, state[0], state[1], state[2], state[3] = max_sum_step(n, K, table.reshape((1, table.size)), 0, bits, out,
+                                                                 state[0], state[1], state[2], state[3])
     return total
 
 

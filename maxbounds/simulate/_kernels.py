@@ -58,44 +58,36 @@ def correlation(log_xx, log_vv, cos, sin_sq, log_scale, log_beta):
     :math:`1 - \rho^2 = \beta/q + w\sin^2` (no cancellation).  A zero ``q``
     or ``v`` gives :math:`\rho = 0`.
     """
+    if log_vv == -math.inf:
+        cos, sin_sq = 0.0, 1.0
+    if log_beta == -math.inf and abs(log_xx) < math.inf:  # no bias: q = (c/n)|x|^2, w = 1 (the general path's
+        return cos, min(sin_sq, 1.0), log_scale + log_xx  # numbers, without its two exponentials)
     log_q = logaddexp(log_scale + log_xx, log_beta)
     if log_q == -math.inf:
         w, w_c = 0.0, 1.0
     else:
         w = min(math.exp(log_scale + log_xx - log_q), 1.0)
         w_c = min(math.exp(log_beta - log_q), 1.0)
-    if log_vv == -math.inf:
-        cos, sin_sq = 0.0, 1.0
     rho = cos * math.sqrt(w)
     r2 = min(w_c + w * sin_sq, 1.0)
     return rho, r2, log_q
 
 
 @_jit
-def draw_layer(n, K, table, served, bits, s0, s1, s2, s3):
-    r"""The three draws of one layer: ``(A, g, chi, s0, s1, s2, s3)``, on the stream's state as four words.
+def layer_sum(n, K, s0, s1, s2, s3):
+    r""":math:`A = \sum_{i\le n}\Xi_i^2` for a rank the ziggurat does not serve: ``(A, s0, s1, s2, s3)``.
 
-    :math:`A = \sum_{i\le n}\Xi_i^2`, :math:`g \sim N(0,1)`, :math:`\chi \sim \chi^2_{n-1}`.  The maxima
-    come from the ziggurat :func:`~maxbounds._streams.max_sum_step` where ``served`` (ranks 2 to
-    :data:`maxbounds._max_ziggurat.MAX_RANK`: ``table`` is then its table and ``bits`` its scratch words),
-    else from :func:`gaussian_max` (one uniform by inversion for large ``K``); for ``K = 1``, where
-    :math:`A \sim \chi^2_n`, one gamma draw.  Then one normal for ``g`` and one gamma draw for
-    :math:`\chi`: :math:`O(nK)` (small ``K``) or :math:`O(n)` work for maxout layers, :math:`O(1)` for
-    linear ones.
+    For ``K = 1``, where :math:`A \sim \chi^2_n`, one gamma draw; above
+    :data:`maxbounds._max_ziggurat.MAX_RANK`, one uniform per unit by inversion (:func:`gaussian_max_of`).
     """
     if K == 1:
-        A, s0, s1, s2, s3 = chi_square_step(n, s0, s1, s2, s3)
-    elif served:
-        A, s0, s1, s2, s3 = max_sum_step(n, K, table, bits, None, s0, s1, s2, s3)  # the sum only
-    else:
-        A = 0.0
-        for _ in range(n):
-            u, s0, s1, s2, s3 = uniform_step(s0, s1, s2, s3)
-            xi = gaussian_max_of(u, K)
-            A += xi * xi
-    g, s0, s1, s2, s3 = normal_step(s0, s1, s2, s3)
-    chi, s0, s1, s2, s3 = chi_square_step(n - 1, s0, s1, s2, s3)
-    return A, g, chi, s0, s1, s2, s3
+        return chi_square_step(n, s0, s1, s2, s3)
+    A = 0.0
+    for _ in range(n):
+        u, s0, s1, s2, s3 = uniform_step(s0, s1, s2, s3)
+        xi = gaussian_max_of(u, K)
+        A += xi * xi
+    return A, s0, s1, s2, s3
 
 
 @_jit
@@ -145,9 +137,14 @@ def chain_kernel(start, stop, state0, widths, ranks, log_scale, log_beta, tables
             out[4, 0, s], out[5, 0, s] = math.nan, math.nan
         s0, s1, s2, s3 = rng[0], rng[1], rng[2], rng[3]  # the stream's state, in registers
         for layer in range(L):
-            table_row = table_of[layer]
-            A, g, chi, s0, s1, s2, s3 = draw_layer(widths[layer + 1], ranks[layer], tables[max(table_row, 0)],
-                                                   table_row >= 0, bits, s0, s1, s2, s3)
+            # the layer's three draws: A = sum of the n squared maxima, g ~ N(0, 1), chi ~ chi^2_{n-1}
+            n, K, slot = widths[layer + 1], ranks[layer], table_of[layer]
+            if slot >= 0:  # ranks 2..MAX_RANK: the ziggurat, its table in row slot (the sum only)
+                A, s0, s1, s2, s3 = max_sum_step(n, K, tables, slot, bits, None, s0, s1, s2, s3)
+            else:
+                A, s0, s1, s2, s3 = layer_sum(n, K, s0, s1, s2, s3)
+            g, s0, s1, s2, s3 = normal_step(s0, s1, s2, s3)
+            chi, s0, s1, s2, s3 = chi_square_step(n - 1, s0, s1, s2, s3)
             log_xx, log_vv, cos, sin_sq, rho, r2 = gram_step(
                 log_xx, log_vv, cos, sin_sq, log_scale[layer], log_beta[layer], A, g, chi)
             if record_all or layer == L - 1:
