@@ -150,7 +150,7 @@ def ndtri(p):
 _ZMASK = np.uint64(_ziggurat.LAYERS - 1)
 #: The layer bits of the maxima's ziggurat: ``maxbounds._max_ziggurat.LAYERS - 1`` (a test checks they agree;
 #: that module is not imported here, since it needs SciPy's root finder only to build its tables).
-_MAX_ZMASK = np.uint64(511)
+_MAX_ZMASK = np.uint64(1023)
 _S8 = np.uint64(8)
 _ONE = np.uint64(1)
 _ZR = _ziggurat.R
@@ -267,7 +267,7 @@ def _max_position(bits):
     return float(np.int64(bits >> _S11)) * _TWO_M53  # < 2^53: as a signed integer, one conversion instruction
 
 
-_MAX_LAYERS = 512  # the layers of the tables (maxbounds._max_ziggurat.LAYERS: a test checks they agree)
+_MAX_LAYERS = 1024  # the layers of the tables (maxbounds._max_ziggurat.LAYERS: a test checks they agree)
 _G1, _G2, _G3 = 4 * _MAX_LAYERS, 8 * _MAX_LAYERS, 12 * _MAX_LAYERS  # where each group of 4 columns starts
 
 

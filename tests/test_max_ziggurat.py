@@ -23,7 +23,7 @@ RANKS = (2, 3, 5, 8, 13, 64)
 DRAWS = 400_000
 
 
-@numba.njit(cache=True)
+@numba.njit  # not cached: a cached caller would keep stale copies of the maxbounds kernels it inlines
 def _draw(seed, count, K, table):
     state = np.empty(4, dtype=np.uint64)
     _streams.seed_stream(state, np.uint64(seed), np.uint64(0))

@@ -43,7 +43,7 @@ def _ndtri_array(p):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit  # not cached: a cached caller would keep stale copies of the maxbounds kernels it inlines
 def _normals(count, seed):
     rng = np.empty(4, dtype=np.uint64)
     _kernels.seed_stream(rng, np.uint64(seed), np.uint64(0))

@@ -25,7 +25,7 @@ import numpy as np
 from maxbounds.simulate import _kernels
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(parallel=True)  # not cached: it would keep stale copies of the maxbounds kernels it calls
 def _kernel(x0, u0, widths, ranks, sds, samples, seed, out):
     L = ranks.shape[0]
     width_max = 0

@@ -49,7 +49,7 @@ def chain_count(arch) -> int:
     return sum(arch.widths[l + 1] for l in range(arch.depth) if (tuple(arch.ranks) + (1,))[l] > 1)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(parallel=True)  # not cached: it would keep stale copies of the maxbounds kernels it calls
 def _xoshiro_normals(count, samples, seed, out):
     for s in numba.prange(samples):
         rng = np.empty(4, dtype=np.uint64)
@@ -62,7 +62,7 @@ def _xoshiro_normals(count, samples, seed, out):
         out[s] = total
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(parallel=True)  # not cached: it would keep stale copies of the maxbounds kernels it calls
 def _xoshiro_uniforms(count, samples, seed, out):
     for s in numba.prange(samples):
         rng = np.empty(4, dtype=np.uint64)
@@ -75,7 +75,7 @@ def _xoshiro_uniforms(count, samples, seed, out):
         out[s] = total
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(parallel=True)  # not cached: it would keep stale copies of the maxbounds kernels it calls
 def _builtin_normals(count, samples, out):
     for s in numba.prange(samples):
         total = 0.0
@@ -84,7 +84,7 @@ def _builtin_normals(count, samples, out):
         out[s] = total
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(parallel=True)  # not cached: it would keep stale copies of the maxbounds kernels it calls
 def _builtin_uniforms(count, samples, out):
     for s in numba.prange(samples):
         total = 0.0
