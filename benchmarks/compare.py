@@ -59,6 +59,32 @@ def _timed(fn, warm, repeats, budget=2.0):
     return min(times), result
 
 
+def _timed_together(calls, repeats, budget=2.0):
+    """:func:`_timed` for several ``(fn, warm)`` pairs at once, their timed calls interleaved round by round.
+
+    The machine's speed drifts (a shared virtual machine: up to 1.5 times within a minute), so contenders
+    timed one after another can see different machines; timed in turns, every contender's best call comes
+    from the same stretch of time, and their ratios are what the comparison reports.  Returns
+    ``[(seconds, result), ...]`` in the order of ``calls``.
+    """
+    for _, warm in calls:
+        warm()
+    times = [[] for _ in calls]
+    results = [None] * len(calls)
+    spent = [0.0] * len(calls)
+    for i in range(5 * repeats):
+        active = [j for j in range(len(calls))
+                  if i < repeats or not (spent[j] > budget or min(times[j]) > 0.1)]
+        if not active:
+            break
+        for j in active:
+            start = time.perf_counter()
+            results[j] = calls[j][0]()
+            times[j].append(time.perf_counter() - start)
+            spent[j] += times[j][-1]
+    return [(min(t), r) for t, r in zip(times, results)]
+
+
 def _row(name, contender, seconds, samples, *, values=None, note="", threads=None):
     row = {"name": name, "contender": contender, "seconds": seconds, "ratio": None, "samples": samples,
            "threads": threads, "mean": None, "stderr": None, "z": None, "agrees": None, "note": note}
@@ -136,11 +162,12 @@ def _limit_contenders(case, threads):
 def run_jacobian(name, case, quick, threads, repeats, log):
     n = case.quick_samples if quick else case.samples
     contenders, _ = _jacobian_contenders(case, threads)
+    everything = contenders + _limit_contenders(case, threads)
+    log("  " + ", ".join(label for label, _, _ in everything) + " (timed in turns) ...")
+    sizes = [n * case.chain_factor if "chain" in label else n for label, _, _ in everything]
+    calls = [((lambda fn=fn, m=m: fn(m)), (lambda fn=fn, m=m: fn(min(2, m)))) for (_, _, fn), m in zip(everything, sizes)]
     rows = []
-    for label, used, fn in contenders + _limit_contenders(case, threads):
-        log(f"  {label} ...")
-        m = n * case.chain_factor if "chain" in label else n
-        seconds, values = _timed(lambda: fn(m), lambda: fn(min(2, m)), repeats)
+    for (label, used, _), m, (seconds, values) in zip(everything, sizes, _timed_together(calls, repeats)):
         is_samples = not label.startswith(("limit", "chain limit"))
         rows.append(_row(name, label, seconds, m, values=values if is_samples else None, threads=used))
     return _finish(rows)

@@ -35,6 +35,10 @@ _S45, _S19 = np.uint64(45), np.uint64(19)
 _TWO_M53 = 2.0**-53
 
 _jit = numba.njit(cache=True, nogil=True, fastmath=False)
+#: Inlined by Numba into each caller (``inline="always"``): for a function that takes an array and runs once per
+#: layer, where a call would cost two atomic reference-count updates of that array (contended when the
+#: threads share it).
+_jit_inline = numba.njit(cache=True, nogil=True, fastmath=False, inline="always")
 
 
 @_jit
@@ -271,7 +275,7 @@ _MAX_LAYERS = 1024  # the layers of the tables (maxbounds._max_ziggurat.LAYERS: 
 _G1, _G2, _G3 = 4 * _MAX_LAYERS, 8 * _MAX_LAYERS, 12 * _MAX_LAYERS  # where each group of 4 columns starts
 
 
-@_jit
+@_jit_inline
 def max_sum_step(n, K, tables, slot, bits, out, s0, s1, s2, s3):
     r"""``(total, s0, s1, s2, s3)``: :func:`gaussian_max_table` on a state held in four words.
 
