@@ -91,6 +91,28 @@ def layer_sum(n, K, s0, s1, s2, s3):
 
 
 @_jit
+def maxima_moments_kernel(seed, K, table, bits, count, buf):
+    """``(sum x, sum x^2, sum x^3, sum x^4)`` of ``count`` maxima drawn as :func:`maxima_kernel` draws them,
+    ``len(buf)`` at a time (so that a large ``count`` needs no array of its size)."""
+    rng = np.empty(4, dtype=np.uint64)
+    seed_stream(rng, seed, np.uint64(0))
+    m1, m2, m3, m4 = 0.0, 0.0, 0.0, 0.0
+    done = 0
+    while done < count:
+        m = min(buf.shape[0], count - done)
+        gaussian_max_table(rng, m, K, table, bits, buf)
+        for i in range(m):
+            x = buf[i]
+            x2 = x * x
+            m1 += x
+            m2 += x2
+            m3 += x2 * x
+            m4 += x2 * x2
+        done += m
+    return m1, m2, m3, m4
+
+
+@_jit
 def maxima_kernel(seed, K, table, bits, out):
     """Fill ``out`` with maxima of ``K`` normals drawn as the chain draws them (its ziggurat), stream ``(seed, 0)``."""
     rng = np.empty(4, dtype=np.uint64)

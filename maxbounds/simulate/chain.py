@@ -82,6 +82,19 @@ def ziggurat_maxima(K: int, count: int, seed: int) -> np.ndarray:
     return out
 
 
+def ziggurat_moments(K: int, count: int, seed: int) -> tuple[float, float, float, float]:
+    """The sums of ``x``, ``x^2``, ``x^3``, ``x^4`` over ``count`` maxima drawn as the chain draws them.
+
+    The same numbers as ``ziggurat_maxima(K, count, seed)``, without an array of ``count`` entries.
+    """
+    if not 2 <= int(K) <= _max_ziggurat.MAX_RANK:
+        raise MaxboundsValueError("K", f"the ziggurat serves ranks 2..{_max_ziggurat.MAX_RANK}, got {K}")
+    sums = _kernels.maxima_moments_kernel(np.uint64(seed), int(K), _max_ziggurat.flat(int(K)),
+                                          np.empty(_kernels.MAX_BATCH, np.uint64), int(count),
+                                          np.empty(1 << 16))
+    return tuple(float(v) for v in sums)
+
+
 # ---------------------------------------------------------------------------
 # shared by chain and explicit
 # ---------------------------------------------------------------------------
