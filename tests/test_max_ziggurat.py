@@ -86,3 +86,16 @@ def test_the_chain_uses_it_and_keeps_its_law():
     values = chain_samples(arch, x, u, 100_000, 5, per_layer=True).sq_norm_x[1]
     exact = activation_length_mean_var(arch, x)[0][1]
     assert abs(values.mean() - exact) < 4.5 * values.std() / math.sqrt(values.size)
+
+
+def test_moment_sums_are_those_of_the_drawn_maxima():
+    """ziggurat_moments (the validation suite's sums, drawn in pieces) against the same draws as an array."""
+    from maxbounds.simulate.chain import ziggurat_maxima, ziggurat_moments
+
+    count = 200_003  # more than three pieces of the kernel's buffer, the last one partial
+    x = ziggurat_maxima(5, count, 77)
+    sums = ziggurat_moments(5, count, 77)
+    for power, total in zip((1, 2, 3, 4), sums):
+        assert total == pytest.approx(np.sum(x**power), rel=1e-12)
+    with pytest.raises(ValueError):
+        ziggurat_moments(1, 10, 0)
