@@ -47,16 +47,7 @@ def _timed(fn, warm, repeats, budget=2.0):
 
     Calls under 0.1 s are repeated up to ``5 * repeats`` times, since scheduling noise dominates them.
     """
-    warm()
-    times, result, spent = [], None, 0.0
-    for i in range(5 * repeats):
-        if i >= repeats and (spent > budget or min(times) > 0.1):
-            break
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-        spent += times[-1]
-    return min(times), result
+    return _timed_together([(fn, warm)], repeats, budget)[0]
 
 
 def _timed_together(calls, repeats, budget=2.0):

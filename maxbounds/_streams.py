@@ -82,16 +82,18 @@ def next_u64(state):
 
 
 @_jit
-def uniform(state):
-    """A uniform double in the open interval (0, 1): ``(m + 1/2) 2^-53`` with ``m`` the top 53 bits."""
-    return (float(next_u64(state) >> _S11) + 0.5) * _TWO_M53
+def uniform_step(s0, s1, s2, s3):
+    """A uniform double in the open interval (0, 1), ``(m + 1/2) 2^-53`` with ``m`` the top 53 bits of the next
+    output, on a state held in four words: ``(u, s0, s1, s2, s3)``."""
+    word, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
+    return (float(word >> _S11) + 0.5) * _TWO_M53, s0, s1, s2, s3
 
 
 @_jit
-def uniform_step(s0, s1, s2, s3):
-    """:func:`uniform` on a state held in four words: ``(u, s0, s1, s2, s3)``."""
-    word, s0, s1, s2, s3 = xoshiro_step(s0, s1, s2, s3)
-    return (float(word >> _S11) + 0.5) * _TWO_M53, s0, s1, s2, s3
+def uniform(state):
+    """:func:`uniform_step` on the state array ``state`` (updated in place): one uniform in (0, 1)."""
+    u, state[0], state[1], state[2], state[3] = uniform_step(state[0], state[1], state[2], state[3])
+    return u
 
 
 # ---------------------------------------------------------------------------
@@ -152,9 +154,10 @@ def ndtri(p):
 
 
 _ZMASK = np.uint64(_ziggurat.LAYERS - 1)
-#: The layer bits of the maxima's ziggurat: ``maxbounds._max_ziggurat.LAYERS - 1`` (a test checks they agree;
-#: that module is not imported here, since it needs SciPy's root finder only to build its tables).
-_MAX_ZMASK = np.uint64(1023)
+#: The layers of the maxima's ziggurat, ``maxbounds._max_ziggurat.LAYERS`` (a test checks they agree; that module
+#: is not imported here, since it needs SciPy's root finder only to build its tables), and their bits.
+_MAX_LAYERS = 1024
+_MAX_ZMASK = np.uint64(_MAX_LAYERS - 1)
 _S8 = np.uint64(8)
 _ONE = np.uint64(1)
 _ZR = _ziggurat.R
@@ -271,7 +274,6 @@ def _max_position(bits):
     return float(np.int64(bits >> _S11)) * _TWO_M53  # < 2^53: as a signed integer, one conversion instruction
 
 
-_MAX_LAYERS = 1024  # the layers of the tables (maxbounds._max_ziggurat.LAYERS: a test checks they agree)
 _G1, _G2, _G3 = 4 * _MAX_LAYERS, 8 * _MAX_LAYERS, 12 * _MAX_LAYERS  # where each group of 4 columns starts
 
 
@@ -324,7 +326,7 @@ def max_sum_step(n, K, tables, slot, bits, out, s0, s1, s2, s3):
                     x = _max_tail(u, K, p_left, log_cdf_left, right_mass)
                     break
                 height = tables[slot, _G1 + row] + u * tables[slot, _G1 + row + 1]
-                line = row if position < tables[slot, row + 2] else row + 2  # the left sliver's lines, or the right's
+                line = row if position < tables[slot, row + 2] else row + 2  # the left sliver's lines or the right's
                 if height < tables[slot, _G2 + line] + position * tables[slot, _G2 + line + 1]:
                     break
                 if height <= tables[slot, _G3 + line] + position * tables[slot, _G3 + line + 1] \
@@ -344,7 +346,7 @@ def gaussian_max_table(state, n, K, table, bits, out=None):
     :mod:`maxbounds._max_ziggurat`; the variates themselves go to ``out`` (``n`` entries) when it is given.
 
     ``table`` is that module's :func:`~maxbounds._max_ziggurat.flat` for ``K``; ``bits`` a scratch array
-    of 64-bit words (at most :data:`MAX_BATCH` are used).  One 64-bit draw gives the layer ``k`` (its low 9
+    of 64-bit words (at most :data:`MAX_BATCH` are used).  One 64-bit draw gives the layer ``k`` (its low 10
     bits) and the position in it (its top 53 bits); about 99% of variates need nothing more.  The draws
     come in batches: one loop draws them (the stream's state in registers), keeps those accepted at once and
     sets the others aside; each of those then goes through the second stage (see :func:`max_sum_step`),

@@ -75,7 +75,7 @@ def _xoshiro_uniforms(count, samples, seed, out):
         out[s] = total
 
 
-@numba.njit(parallel=True)  # not cached: it would keep stale copies of the maxbounds kernels it calls
+@numba.njit(cache=True, parallel=True)
 def _builtin_normals(count, samples, out):
     for s in numba.prange(samples):
         total = 0.0
@@ -84,7 +84,7 @@ def _builtin_normals(count, samples, out):
         out[s] = total
 
 
-@numba.njit(parallel=True)  # not cached: it would keep stale copies of the maxbounds kernels it calls
+@numba.njit(cache=True, parallel=True)
 def _builtin_uniforms(count, samples, out):
     for s in numba.prange(samples):
         total = 0.0

@@ -74,11 +74,9 @@ def chain_samples(arch, x, u, samples, seed, *, per_layer=False, first_sample=0)
 
 def ziggurat_maxima(K: int, count: int, seed: int) -> np.ndarray:
     """``count`` maxima of ``K`` standard normals, drawn as the chain draws them (``2 <= K <= 64``)."""
-    if not 2 <= int(K) <= _max_ziggurat.MAX_RANK:
-        raise MaxboundsValueError("K", f"the ziggurat serves ranks 2..{_max_ziggurat.MAX_RANK}, got {K}")
+    K = _ziggurat_rank(K)
     out = np.empty(int(count))
-    _kernels.maxima_kernel(np.uint64(seed), int(K), _max_ziggurat.flat(int(K)),
-                           np.empty(_kernels.MAX_BATCH, np.uint64), out)
+    _kernels.maxima_kernel(np.uint64(seed), K, _max_ziggurat.flat(K), np.empty(_kernels.MAX_BATCH, np.uint64), out)
     return out
 
 
@@ -87,12 +85,17 @@ def ziggurat_moments(K: int, count: int, seed: int) -> tuple[float, float, float
 
     The same numbers as ``ziggurat_maxima(K, count, seed)``, without an array of ``count`` entries.
     """
+    K = _ziggurat_rank(K)
+    sums = _kernels.maxima_moments_kernel(np.uint64(seed), K, _max_ziggurat.flat(K),
+                                          np.empty(_kernels.MAX_BATCH, np.uint64), int(count), np.empty(1 << 16))
+    return tuple(float(v) for v in sums)
+
+
+def _ziggurat_rank(K) -> int:
+    """``K`` as an integer, checked to be a rank the ziggurat serves (``2..MAX_RANK``)."""
     if not 2 <= int(K) <= _max_ziggurat.MAX_RANK:
         raise MaxboundsValueError("K", f"the ziggurat serves ranks 2..{_max_ziggurat.MAX_RANK}, got {K}")
-    sums = _kernels.maxima_moments_kernel(np.uint64(seed), int(K), _max_ziggurat.flat(int(K)),
-                                          np.empty(_kernels.MAX_BATCH, np.uint64), int(count),
-                                          np.empty(1 << 16))
-    return tuple(float(v) for v in sums)
+    return int(K)
 
 
 # ---------------------------------------------------------------------------
